@@ -1,0 +1,20 @@
+//! `shop-local`: the whole stack on one machine. It reads `template.yaml`,
+//! provisions the table, queues and secrets on the local emulators, and serves
+//! every HTTP route by calling the function handlers in-process with the same
+//! API Gateway events AWS would send.
+
+#![cfg_attr(test, allow(clippy::unwrap_used))]
+
+pub mod functions;
+pub mod gateway;
+pub mod provision;
+pub mod routes;
+pub mod server;
+pub mod template;
+
+pub use functions::Functions;
+pub use gateway::HttpCall;
+pub use provision::Stack;
+pub use routes::Router;
+pub use server::Gateway;
+pub use template::Template;

@@ -1,0 +1,356 @@
+//! Reads `template.yaml`: the one description of routes, queues, the table,
+//! secrets and function environment that both AWS and the local runner use.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde_norway::Value;
+
+#[derive(Debug, thiserror::Error)]
+pub enum TemplateError {
+    #[error("cannot read {path}: {source}")]
+    Read { path: String, source: std::io::Error },
+    #[error("template.yaml is not valid YAML: {0}")]
+    Parse(#[from] serde_norway::Error),
+    #[error("template.yaml: {0}")]
+    Shape(String),
+}
+
+fn shape(message: impl Into<String>) -> TemplateError {
+    TemplateError::Shape(message.into())
+}
+
+/// A value of the template, with CloudFormation's short tags made explicit.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Intrinsic {
+    Literal(String),
+    Ref(String),
+    GetAtt(String),
+    Sub(String),
+}
+
+impl Intrinsic {
+    fn read(value: &Value) -> Result<Self, TemplateError> {
+        match value {
+            Value::String(text) => Ok(Self::Literal(text.clone())),
+            Value::Number(number) => Ok(Self::Literal(number.to_string())),
+            Value::Bool(flag) => Ok(Self::Literal(flag.to_string())),
+            Value::Tagged(tagged) => {
+                let inner = tagged.value.as_str().ok_or_else(|| shape(format!("unsupported {} argument", tagged.tag)))?;
+                match tagged.tag.to_string().trim_start_matches('!') {
+                    "Ref" => Ok(Self::Ref(inner.to_owned())),
+                    "GetAtt" => Ok(Self::GetAtt(inner.to_owned())),
+                    "Sub" => Ok(Self::Sub(inner.to_owned())),
+                    other => Err(shape(format!("unsupported intrinsic !{other}"))),
+                }
+            }
+            Value::Mapping(map) => {
+                let (key, inner) = map.iter().next().ok_or_else(|| shape("empty intrinsic mapping"))?;
+                let inner = inner.as_str().ok_or_else(|| shape("unsupported intrinsic argument"))?.to_owned();
+                match key.as_str() {
+                    Some("Ref") => Ok(Self::Ref(inner)),
+                    Some("Fn::GetAtt") => Ok(Self::GetAtt(inner)),
+                    Some("Fn::Sub") => Ok(Self::Sub(inner)),
+                    _ => Err(shape("unsupported intrinsic mapping")),
+                }
+            }
+            _ => Err(shape("unsupported value")),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct HttpRoute {
+    pub method: String,
+    pub path: String,
+}
+
+impl HttpRoute {
+    pub fn key(&self) -> String {
+        format!("{} {}", self.method, self.path)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct SqsTrigger {
+    pub queue: String,
+    pub batch_size: u32,
+    pub report_batch_item_failures: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScheduleTrigger {
+    pub name: String,
+    pub expression: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct FunctionDef {
+    pub logical_id: String,
+    /// The binary (and package) name, e.g. `users-api`.
+    pub binary: String,
+    pub routes: Vec<HttpRoute>,
+    pub queues: Vec<SqsTrigger>,
+    pub schedules: Vec<ScheduleTrigger>,
+    pub environment: BTreeMap<String, Intrinsic>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct KeyDef {
+    pub hash: String,
+    pub range: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct IndexDef {
+    pub name: String,
+    pub key: KeyDef,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct TableDef {
+    pub logical_id: String,
+    pub attributes: Vec<(String, String)>,
+    pub key: KeyDef,
+    pub indexes: Vec<IndexDef>,
+    pub ttl_attribute: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct QueueDef {
+    pub logical_id: String,
+    pub visibility_timeout: Option<u32>,
+    /// Dead-letter queue logical id and maxReceiveCount.
+    pub redrive: Option<(String, u32)>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum SecretValue {
+    Generated { length: usize },
+    Template(Intrinsic),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct SecretDef {
+    pub logical_id: String,
+    pub value: SecretValue,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Template {
+    pub parameters: BTreeMap<String, String>,
+    pub table: TableDef,
+    pub queues: Vec<QueueDef>,
+    pub secrets: Vec<SecretDef>,
+    pub functions: Vec<FunctionDef>,
+    pub allowed_headers: Vec<String>,
+}
+
+fn get<'a>(value: &'a Value, key: &str) -> Option<&'a Value> {
+    value.as_mapping().and_then(|map| map.get(key))
+}
+
+fn text(value: &Value, key: &str) -> Option<String> {
+    get(value, key).and_then(|v| match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    })
+}
+
+fn key_schema(value: &Value) -> Result<KeyDef, TemplateError> {
+    let entries = get(value, "KeySchema").and_then(Value::as_sequence).ok_or_else(|| shape("KeySchema missing"))?;
+    let mut hash = None;
+    let mut range = None;
+    for entry in entries {
+        let name = text(entry, "AttributeName").ok_or_else(|| shape("KeySchema entry without AttributeName"))?;
+        match text(entry, "KeyType").as_deref() {
+            Some("HASH") => hash = Some(name),
+            Some("RANGE") => range = Some(name),
+            _ => return Err(shape("KeySchema entry without KeyType")),
+        }
+    }
+    Ok(KeyDef { hash: hash.ok_or_else(|| shape("KeySchema has no HASH key"))?, range })
+}
+
+/// The logical id in `!GetAtt Name.Arn`.
+fn get_att_resource(value: &Value) -> Option<String> {
+    match Intrinsic::read(value).ok()? {
+        Intrinsic::GetAtt(target) | Intrinsic::Ref(target) => target.split('.').next().map(str::to_owned),
+        _ => None,
+    }
+}
+
+impl Template {
+    pub fn load(path: &Path) -> Result<Self, TemplateError> {
+        let text = std::fs::read_to_string(path).map_err(|source| TemplateError::Read { path: path.display().to_string(), source })?;
+        Self::parse(&text)
+    }
+
+    pub fn parse(source: &str) -> Result<Self, TemplateError> {
+        let root: Value = serde_norway::from_str(source)?;
+        let mut parameters = BTreeMap::new();
+        if let Some(map) = get(&root, "Parameters").and_then(Value::as_mapping) {
+            for (name, definition) in map {
+                if let Some(name) = name.as_str() {
+                    parameters.insert(name.to_owned(), text(definition, "Default").unwrap_or_default());
+                }
+            }
+        }
+        let mut global_env = BTreeMap::new();
+        if let Some(vars) = get(&root, "Globals")
+            .and_then(|g| get(g, "Function"))
+            .and_then(|f| get(f, "Environment"))
+            .and_then(|e| get(e, "Variables"))
+            .and_then(Value::as_mapping)
+        {
+            for (name, value) in vars {
+                if let Some(name) = name.as_str() {
+                    global_env.insert(name.to_owned(), Intrinsic::read(value)?);
+                }
+            }
+        }
+        let resources = get(&root, "Resources").and_then(Value::as_mapping).ok_or_else(|| shape("no Resources"))?;
+        let mut table = None;
+        let mut queues = Vec::new();
+        let mut secrets = Vec::new();
+        let mut functions = Vec::new();
+        let mut allowed_headers = Vec::new();
+        for (id, resource) in resources {
+            let Some(id) = id.as_str() else { continue };
+            let properties = get(resource, "Properties").cloned().unwrap_or(Value::Null);
+            match text(resource, "Type").as_deref() {
+                Some("AWS::DynamoDB::Table") => table = Some(Self::table(id, &properties)?),
+                Some("AWS::SQS::Queue") => queues.push(QueueDef {
+                    logical_id: id.to_owned(),
+                    visibility_timeout: text(&properties, "VisibilityTimeout").and_then(|v| v.parse().ok()),
+                    redrive: get(&properties, "RedrivePolicy").and_then(|policy| {
+                        let dlq = get_att_resource(get(policy, "deadLetterTargetArn")?)?;
+                        let max = text(policy, "maxReceiveCount")?.parse().ok()?;
+                        Some((dlq, max))
+                    }),
+                }),
+                Some("AWS::SecretsManager::Secret") => {
+                    let value = if let Some(generate) = get(&properties, "GenerateSecretString") {
+                        SecretValue::Generated {
+                            length: text(generate, "PasswordLength").and_then(|v| v.parse().ok()).unwrap_or(32),
+                        }
+                    } else {
+                        let value = get(&properties, "SecretString").ok_or_else(|| shape(format!("{id} has no secret value")))?;
+                        SecretValue::Template(Intrinsic::read(value)?)
+                    };
+                    secrets.push(SecretDef { logical_id: id.to_owned(), value });
+                }
+                Some("AWS::Serverless::HttpApi") => {
+                    if let Some(headers) = get(&properties, "CorsConfiguration")
+                        .and_then(|cors| get(cors, "AllowHeaders"))
+                        .and_then(Value::as_sequence)
+                    {
+                        allowed_headers = headers.iter().filter_map(|h| h.as_str().map(str::to_owned)).collect();
+                    }
+                }
+                Some("AWS::Serverless::Function") => functions.push(Self::function(id, resource, &properties, &global_env)?),
+                _ => {}
+            }
+        }
+        let table = table.ok_or_else(|| shape("no AWS::DynamoDB::Table"))?;
+        Ok(Self { parameters, table, queues, secrets, functions, allowed_headers })
+    }
+
+    fn table(id: &str, properties: &Value) -> Result<TableDef, TemplateError> {
+        let attributes = get(properties, "AttributeDefinitions")
+            .and_then(Value::as_sequence)
+            .ok_or_else(|| shape("table without AttributeDefinitions"))?
+            .iter()
+            .filter_map(|a| Some((text(a, "AttributeName")?, text(a, "AttributeType")?)))
+            .collect();
+        let mut indexes = Vec::new();
+        for index in get(properties, "GlobalSecondaryIndexes").and_then(Value::as_sequence).into_iter().flatten() {
+            indexes.push(IndexDef {
+                name: text(index, "IndexName").ok_or_else(|| shape("index without IndexName"))?,
+                key: key_schema(index)?,
+            });
+        }
+        let ttl_attribute = get(properties, "TimeToLiveSpecification")
+            .filter(|ttl| get(ttl, "Enabled").and_then(Value::as_bool).unwrap_or(false))
+            .and_then(|ttl| text(ttl, "AttributeName"));
+        Ok(TableDef { logical_id: id.to_owned(), attributes, key: key_schema(properties)?, indexes, ttl_attribute })
+    }
+
+    fn function(
+        id: &str,
+        resource: &Value,
+        properties: &Value,
+        global_env: &BTreeMap<String, Intrinsic>,
+    ) -> Result<FunctionDef, TemplateError> {
+        let binary = get(resource, "Metadata")
+            .and_then(|m| get(m, "BuildProperties"))
+            .and_then(|b| text(b, "Binary"))
+            .ok_or_else(|| shape(format!("{id} has no Metadata.BuildProperties.Binary")))?;
+        let mut environment = global_env.clone();
+        if let Some(vars) = get(properties, "Environment").and_then(|e| get(e, "Variables")).and_then(Value::as_mapping) {
+            for (name, value) in vars {
+                if let Some(name) = name.as_str() {
+                    environment.insert(name.to_owned(), Intrinsic::read(value)?);
+                }
+            }
+        }
+        let mut function = FunctionDef {
+            logical_id: id.to_owned(),
+            binary,
+            routes: Vec::new(),
+            queues: Vec::new(),
+            schedules: Vec::new(),
+            environment,
+        };
+        for (name, event) in get(properties, "Events").and_then(Value::as_mapping).into_iter().flatten() {
+            let name = name.as_str().unwrap_or_default().to_owned();
+            let props = get(event, "Properties").cloned().unwrap_or(Value::Null);
+            match text(event, "Type").as_deref() {
+                Some("HttpApi") => function.routes.push(HttpRoute {
+                    method: text(&props, "Method").ok_or_else(|| shape(format!("{id}.{name} has no Method")))?.to_uppercase(),
+                    path: text(&props, "Path").ok_or_else(|| shape(format!("{id}.{name} has no Path")))?,
+                }),
+                Some("SQS") => function.queues.push(SqsTrigger {
+                    queue: get(&props, "Queue").and_then(get_att_resource).ok_or_else(|| shape(format!("{id}.{name} has no Queue")))?,
+                    batch_size: text(&props, "BatchSize").and_then(|v| v.parse().ok()).unwrap_or(10),
+                    report_batch_item_failures: get(&props, "FunctionResponseTypes")
+                        .and_then(Value::as_sequence)
+                        .is_some_and(|types| types.iter().any(|t| t.as_str() == Some("ReportBatchItemFailures"))),
+                }),
+                Some("Schedule") | Some("ScheduleV2") => function.schedules.push(ScheduleTrigger {
+                    name,
+                    expression: text(&props, "Schedule")
+                        .or_else(|| text(&props, "ScheduleExpression"))
+                        .ok_or_else(|| shape(format!("{id} schedule has no expression")))?,
+                }),
+                _ => {}
+            }
+        }
+        Ok(function)
+    }
+
+    /// The template next to the workspace root, wherever the runner is started from.
+    pub fn default_path() -> std::path::PathBuf {
+        let here = Path::new(env!("CARGO_MANIFEST_DIR"));
+        here.parent().unwrap_or(here).join("template.yaml")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_project_template_is_understood() {
+        let template = Template::load(&Template::default_path()).unwrap();
+        assert_eq!(template.table.key.hash, "PK");
+        assert!(template.table.indexes.iter().any(|index| index.name == "GSI1"));
+        assert_eq!(template.table.ttl_attribute.as_deref(), Some("expiresAt"));
+        let users = template.functions.iter().find(|f| f.binary == "users-api").unwrap();
+        assert!(users.routes.iter().any(|r| r.key() == "POST /api/v1/users/register"));
+        assert_eq!(users.environment.get("TABLE_NAME"), Some(&Intrinsic::Ref("ShopTable".into())));
+        let notifications = template.queues.iter().find(|q| q.logical_id == "NotificationsQueue").unwrap();
+        assert_eq!(notifications.redrive, Some(("NotificationsDLQ".into(), 5)));
+    }
+}

@@ -1,0 +1,19 @@
+//! Domain types: values that can only be built valid (parse, don't validate).
+
+pub mod address;
+pub mod email;
+pub mod ids;
+pub mod money;
+pub mod password;
+pub mod person;
+pub mod role;
+pub mod timestamp;
+
+pub use address::{Address, AddressInput};
+pub use email::Email;
+pub use ids::{AddressId, UserId};
+pub use money::Money;
+pub use password::Password;
+pub use person::{PersonName, PhoneNumber};
+pub use role::Role;
+pub use timestamp::Timestamp;

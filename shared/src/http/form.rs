@@ -1,0 +1,150 @@
+use serde_json::{Map, Value};
+
+use super::{ApiError, FieldIssue};
+
+/// A JSON object body read field by field: each parser's failure is collected,
+/// so one response names every bad or missing field.
+#[derive(Debug)]
+pub struct Form {
+    fields: Map<String, Value>,
+    invalid: Vec<FieldIssue>,
+    missing: Vec<FieldIssue>,
+}
+
+impl Form {
+    /// Parses a JSON object; an empty body counts as `{}` so missing fields are named.
+    pub fn from_body(body: &[u8]) -> Result<Self, ApiError> {
+        let fields = if body.iter().all(u8::is_ascii_whitespace) {
+            Map::new()
+        } else {
+            match serde_json::from_slice::<Value>(body) {
+                Ok(Value::Object(fields)) => fields,
+                Ok(_) => return Err(ApiError::invalid_field("body", "must be a JSON object")),
+                Err(err) => {
+                    return Err(ApiError::invalid_field("body", format!("is not valid JSON: {err}")));
+                }
+            }
+        };
+        Ok(Self { fields, invalid: Vec::new(), missing: Vec::new() })
+    }
+
+    pub fn has(&self, name: &str) -> bool {
+        self.fields.get(name).is_some_and(|value| !value.is_null())
+    }
+
+    /// True when the field is sent as an explicit `null` (a request to clear it).
+    pub fn is_null(&self, name: &str) -> bool {
+        matches!(self.fields.get(name), Some(Value::Null))
+    }
+
+    /// A required field, parsed by `parse`; `None` when missing or invalid (recorded).
+    pub fn required<T, E: std::fmt::Display>(
+        &mut self,
+        name: &str,
+        parse: impl FnOnce(&Value) -> Result<T, E>,
+    ) -> Option<T> {
+        let outcome = match self.fields.get(name) {
+            None | Some(Value::Null) => None,
+            Some(value) => Some(parse(value).map_err(|err| err.to_string())),
+        };
+        match outcome {
+            None => {
+                self.missing.push(FieldIssue::new(name, "is required"));
+                None
+            }
+            Some(result) => self.record(name, result),
+        }
+    }
+
+    /// An optional field: `Some(None)` when absent or null, `None` when invalid (recorded).
+    pub fn optional<T, E: std::fmt::Display>(
+        &mut self,
+        name: &str,
+        parse: impl FnOnce(&Value) -> Result<T, E>,
+    ) -> Option<Option<T>> {
+        match self.fields.get(name) {
+            None | Some(Value::Null) => Some(None),
+            Some(value) => {
+                let result = parse(value).map_err(|err| err.to_string());
+                self.record(name, result).map(Some)
+            }
+        }
+    }
+
+    /// Records a field that must not be sent.
+    pub fn reject(&mut self, name: &str, message: &str) {
+        if self.fields.contains_key(name) {
+            self.invalid.push(FieldIssue::new(name, message));
+        }
+    }
+
+    fn record<T>(&mut self, name: &str, result: Result<T, String>) -> Option<T> {
+        match result {
+            Ok(parsed) => Some(parsed),
+            Err(message) => {
+                self.invalid.push(FieldIssue::new(name, message));
+                None
+            }
+        }
+    }
+
+    pub fn is_valid(&self) -> bool {
+        self.invalid.is_empty() && self.missing.is_empty()
+    }
+
+    /// `Ok` when every field read so far was valid, else the 400 naming them all.
+    pub fn finish(self) -> Result<(), ApiError> {
+        if self.is_valid() { Ok(()) } else { Err(self.into_error()) }
+    }
+
+    pub fn into_error(self) -> ApiError {
+        ApiError::validation(self.invalid, self.missing)
+    }
+}
+
+/// Field parsers for plain JSON values.
+pub mod value {
+    use serde_json::Value;
+
+    pub fn text(value: &Value) -> Result<String, &'static str> {
+        value.as_str().map(str::to_owned).ok_or("must be a string")
+    }
+
+    pub fn boolean(value: &Value) -> Result<bool, &'static str> {
+        value.as_bool().ok_or("must be true or false")
+    }
+
+    pub fn unsigned(value: &Value) -> Result<u64, &'static str> {
+        value.as_u64().ok_or("must be a non-negative integer")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_bad_field_is_named() {
+        let mut form = Form::from_body(br#"{"a": 1, "c": "x"}"#).unwrap();
+        assert!(form.required("a", value::text).is_none());
+        assert!(form.required("b", value::text).is_none());
+        assert_eq!(form.optional("c", value::text), Some(Some("x".to_owned())));
+        let err = form.into_error();
+        assert_eq!(err.code.as_str(), "VAL_001");
+        let details = err.details.unwrap().to_string();
+        assert!(details.contains("\"a\"") && details.contains("\"b\""), "{details}");
+    }
+
+    #[test]
+    fn only_missing_fields_is_val_002() {
+        let mut form = Form::from_body(b"").unwrap();
+        let _ = form.required("email", value::text);
+        assert_eq!(form.into_error().code.as_str(), "VAL_002");
+    }
+
+    #[test]
+    fn a_non_object_body_is_rejected() {
+        assert!(Form::from_body(b"[1]").is_err());
+        assert!(Form::from_body(b"{").is_err());
+    }
+}

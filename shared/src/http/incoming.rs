@@ -1,0 +1,149 @@
+use http::{HeaderMap, Method};
+use lambda_http::request::RequestContext;
+use lambda_http::{Body, Request, RequestExt, Response};
+use serde_json::json;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use super::{ApiError, ApiResult, ErrorCode};
+
+#[derive(serde::Serialize)]
+struct Success<'a> {
+    success: bool,
+    data: &'a serde_json::value::RawValue,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    message: Option<&'a str>,
+}
+
+/// What a handler needs from an API Gateway (HTTP API, payload 2.0) request.
+#[derive(Debug)]
+pub struct Incoming {
+    pub method: Method,
+    /// `"POST /api/v1/users/register"`: the template route that matched.
+    pub route_key: String,
+    pub path: String,
+    pub request_id: String,
+    pub source_ip: String,
+    pub headers: HeaderMap,
+    query: lambda_http::aws_lambda_events::query_map::QueryMap,
+    path_params: lambda_http::aws_lambda_events::query_map::QueryMap,
+    body: Body,
+}
+
+impl Incoming {
+    pub fn new(request: Request) -> Self {
+        let query = request.query_string_parameters();
+        let path_params = request.path_parameters();
+        let lambda_request_id = request.lambda_context_ref().map(|ctx| ctx.request_id.clone());
+        let (route_key, gateway_request_id, source_ip) = match request.request_context_ref() {
+            Some(RequestContext::ApiGatewayV2(ctx)) => (
+                ctx.route_key.clone(),
+                ctx.request_id.clone(),
+                ctx.http.source_ip.clone(),
+            ),
+            _ => (None, None, None),
+        };
+        let (parts, body) = request.into_parts();
+        let path = parts.uri.path().to_owned();
+        let request_id = gateway_request_id
+            .or(lambda_request_id)
+            .filter(|id| !id.is_empty())
+            .unwrap_or_else(|| ulid::Ulid::new().to_string());
+        Self {
+            route_key: route_key.unwrap_or_else(|| format!("{} {}", parts.method, path)),
+            method: parts.method,
+            path,
+            request_id,
+            source_ip: source_ip.unwrap_or_else(|| "unknown".to_owned()),
+            headers: parts.headers,
+            query,
+            path_params,
+            body,
+        }
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|value| value.to_str().ok())
+    }
+
+    pub fn query(&self, name: &str) -> Option<&str> {
+        self.query.first(name)
+    }
+
+    /// A path parameter of the matched route; a missing one is a routing bug, reported as 404.
+    pub fn path_param(&self, name: &str) -> Result<&str, ApiError> {
+        self.path_params
+            .first(name)
+            .filter(|value| !value.is_empty())
+            .ok_or_else(|| ApiError::not_found("Resource"))
+    }
+
+    pub fn body(&self) -> &[u8] {
+        self.body.as_ref()
+    }
+
+    /// An error for a route this function does not serve.
+    pub fn unknown_route(&self) -> ApiError {
+        ApiError::new(ErrorCode::NotFound, format!("No route for {} {}", self.method, self.path))
+    }
+
+    /// Turns a handler result into the LLD envelope, logging any server-side cause.
+    pub fn respond(&self, result: ApiResult) -> Response<Body> {
+        let (status, mut headers, payload) = match result {
+            Ok(reply) => {
+                let envelope = Success { success: true, data: &reply.data, message: reply.message.as_deref() };
+                let text = serde_json::to_string(&envelope).unwrap_or_default();
+                (reply.status, reply.headers, text)
+            }
+            Err(error) => {
+                let (status, headers, envelope) = self.error_parts(error);
+                (status, headers, envelope.to_string())
+            }
+        };
+        headers.insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static("application/json"));
+        if let Ok(value) = http::HeaderValue::from_str(&self.request_id) {
+            headers.insert("x-request-id", value);
+        }
+        let mut response = Response::new(Body::Text(payload));
+        *response.status_mut() = status;
+        *response.headers_mut() = headers;
+        response
+    }
+
+    fn error_parts(&self, error: ApiError) -> (http::StatusCode, HeaderMap, serde_json::Value) {
+        let status = error.status();
+        if status.is_server_error() {
+            let chain = error.cause.as_deref().map(|cause| error_chain(cause)).unwrap_or_default();
+            tracing::error!(requestId = %self.request_id, path = %self.path, code = error.code.as_str(), cause = %chain, "request failed");
+        } else {
+            tracing::info!(requestId = %self.request_id, path = %self.path, code = error.code.as_str(), status = status.as_u16(), "request rejected");
+        }
+        let mut headers = HeaderMap::new();
+        if let Some(seconds) = error.retry_after {
+            headers.insert(http::header::RETRY_AFTER, http::HeaderValue::from(seconds));
+        }
+        let mut body = json!({
+            "code": error.code.as_str(),
+            "message": error.message,
+            "timestamp": OffsetDateTime::now_utc().format(&Rfc3339).unwrap_or_default(),
+            "path": self.path,
+            "requestId": self.request_id,
+        });
+        if let Some(details) = error.details {
+            body["details"] = details;
+        }
+        (status, headers, json!({ "success": false, "error": body }))
+    }
+}
+
+/// `outer: inner: innermost`, for logs.
+pub fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}

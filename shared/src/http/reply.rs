@@ -1,0 +1,49 @@
+use http::{HeaderMap, HeaderValue, StatusCode};
+use serde::Serialize;
+
+/// A successful response: the `data` of the envelope, an optional message, status and headers.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: StatusCode,
+    /// The serialised `data`, kept as text so amounts keep their two decimals.
+    pub data: Box<serde_json::value::RawValue>,
+    pub message: Option<String>,
+    pub headers: HeaderMap,
+}
+
+impl Reply {
+    pub fn with_status(status: StatusCode, data: impl Serialize) -> Self {
+        Self {
+            status,
+            // Serialising our own response types cannot fail (string keys, no non-finite floats).
+            data: serde_json::value::to_raw_value(&data)
+                .unwrap_or_default(),
+            message: None,
+            headers: HeaderMap::new(),
+        }
+    }
+
+    pub fn ok(data: impl Serialize) -> Self {
+        Self::with_status(StatusCode::OK, data)
+    }
+
+    pub fn created(data: impl Serialize) -> Self {
+        Self::with_status(StatusCode::CREATED, data)
+    }
+
+    pub fn accepted(data: impl Serialize) -> Self {
+        Self::with_status(StatusCode::ACCEPTED, data)
+    }
+
+    pub fn message(mut self, message: impl Into<String>) -> Self {
+        self.message = Some(message.into());
+        self
+    }
+
+    pub fn header(mut self, name: &'static str, value: &str) -> Self {
+        if let Ok(value) = HeaderValue::from_str(value) {
+            self.headers.insert(name, value);
+        }
+        self
+    }
+}

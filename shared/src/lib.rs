@@ -1,0 +1,18 @@
+//! `shop`: everything the functions share — configuration, AWS clients, the
+//! HTTP envelope and errors, authentication, domain types and the single-table store.
+
+#![cfg_attr(test, allow(clippy::unwrap_used))]
+
+pub mod auth;
+pub mod aws;
+pub mod config;
+pub mod domain;
+pub mod http;
+pub mod logging;
+pub mod messages;
+pub mod pagination;
+pub mod secrets;
+pub mod store;
+pub mod users;
+
+pub use config::Config;
