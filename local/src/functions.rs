@@ -15,10 +15,14 @@ pub struct Functions {
 impl Functions {
     pub fn new(stack: &Stack, clients: &AwsClients) -> Result<Self, BoxError> {
         let config = |binary: &str| -> Result<shop::Config, BoxError> {
-            let function = stack.function(binary).ok_or_else(|| format!("template.yaml has no function {binary}"))?;
+            let function = stack
+                .function(binary)
+                .ok_or_else(|| format!("template.yaml has no function {binary}"))?;
             stack.config(function)
         };
-        Ok(Self { users_api: users_api::App::new(&config("users-api")?, clients) })
+        Ok(Self {
+            users_api: users_api::App::new(&config("users-api")?, clients),
+        })
     }
 
     pub fn users_api(&self) -> &users_api::App {
@@ -26,7 +30,11 @@ impl Functions {
     }
 
     /// Invokes the HTTP function `binary` with an API Gateway request.
-    pub async fn call_http(&self, binary: &str, request: Request) -> Result<Response<Body>, BoxError> {
+    pub async fn call_http(
+        &self,
+        binary: &str,
+        request: Request,
+    ) -> Result<Response<Body>, BoxError> {
         match binary {
             "users-api" => Ok(users_api::handle(&self.users_api, request).await?),
             other => Err(format!("no HTTP function named {other}").into()),

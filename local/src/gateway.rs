@@ -23,7 +23,9 @@ pub struct HttpCall {
 
 impl HttpCall {
     pub fn new(method: &str, path_and_query: &str) -> Self {
-        let (path, query) = path_and_query.split_once('?').unwrap_or((path_and_query, ""));
+        let (path, query) = path_and_query
+            .split_once('?')
+            .unwrap_or((path_and_query, ""));
         Self {
             method: method.to_uppercase(),
             path: path.to_owned(),
@@ -61,7 +63,11 @@ pub fn percent_decode(text: &str) -> String {
     let mut i = 0;
     while i < bytes.len() {
         let escaped = (bytes[i] == b'%' && i + 2 < bytes.len())
-            .then(|| std::str::from_utf8(&bytes[i + 1..i + 3]).ok().and_then(|hex| u8::from_str_radix(hex, 16).ok()))
+            .then(|| {
+                std::str::from_utf8(&bytes[i + 1..i + 3])
+                    .ok()
+                    .and_then(|hex| u8::from_str_radix(hex, 16).ok())
+            })
             .flatten();
         if let Some(byte) = escaped {
             out.push(byte);
@@ -82,7 +88,10 @@ fn decode_query(query: &str) -> Map<String, Value> {
         params.entry(decode(key)).or_default().push(decode(value));
     }
     // API Gateway joins repeated parameters with commas.
-    params.into_iter().map(|(k, v)| (k, Value::String(v.join(",")))).collect()
+    params
+        .into_iter()
+        .map(|(k, v)| (k, Value::String(v.join(","))))
+        .collect()
 }
 
 /// The payload-2.0 event for `call`, routed to `matched`.
@@ -101,7 +110,9 @@ pub fn event(call: &HttpCall, matched: &Matched, request_id: &str) -> Value {
         };
         headers.insert(name, Value::String(joined));
     }
-    headers.entry("host").or_insert_with(|| Value::String("127.0.0.1:3000".to_owned()));
+    headers
+        .entry("host")
+        .or_insert_with(|| Value::String("127.0.0.1:3000".to_owned()));
     let now = time::OffsetDateTime::now_utc();
     let (body, encoded) = match std::str::from_utf8(&call.body) {
         Ok(_) if call.body.is_empty() => (Value::Null, false),
@@ -172,14 +183,26 @@ mod tests {
     #[test]
     fn an_event_carries_route_parameters_query_and_source_ip() {
         let router = Router::from_template(&Template::load(&Template::default_path()).unwrap());
-        let call = HttpCall::new("PUT", "/api/v1/users/addresses/addr_1?x=1&x=2&q=a%20b").from_ip("10.1.2.3").header("Authorization", "Bearer t");
+        let call = HttpCall::new("PUT", "/api/v1/users/addresses/addr_1?x=1&x=2&q=a%20b")
+            .from_ip("10.1.2.3")
+            .header("Authorization", "Bearer t");
         let matched = router.find(&call.method, &call.path).unwrap();
         let request = to_request(&event(&call, &matched, "req-1")).unwrap();
         assert_eq!(request.path_parameters().first("addressId"), Some("addr_1"));
-        assert_eq!(request.query_string_parameters().all("x"), Some(vec!["1", "2"]));
+        assert_eq!(
+            request.query_string_parameters().all("x"),
+            Some(vec!["1", "2"])
+        );
         assert_eq!(request.headers()["authorization"], "Bearer t");
-        let Some(lambda_http::request::RequestContext::ApiGatewayV2(ctx)) = request.request_context_ref() else { panic!() };
+        let Some(lambda_http::request::RequestContext::ApiGatewayV2(ctx)) =
+            request.request_context_ref()
+        else {
+            panic!()
+        };
         assert_eq!(ctx.http.source_ip.as_deref(), Some("10.1.2.3"));
-        assert_eq!(ctx.route_key.as_deref(), Some("PUT /api/v1/users/addresses/{addressId}"));
+        assert_eq!(
+            ctx.route_key.as_deref(),
+            Some("PUT /api/v1/users/addresses/{addressId}")
+        );
     }
 }

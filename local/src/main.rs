@@ -24,7 +24,11 @@ struct Args(Vec<String>);
 
 impl Args {
     fn value(&self, flag: &str) -> Option<String> {
-        self.0.iter().position(|arg| arg == flag).and_then(|i| self.0.get(i + 1)).cloned()
+        self.0
+            .iter()
+            .position(|arg| arg == flag)
+            .and_then(|i| self.0.get(i + 1))
+            .cloned()
     }
 }
 
@@ -40,7 +44,9 @@ async fn main() {
     let args = Args(argv);
     let result = match command.as_str() {
         "serve" => serve(&args).await,
-        "provision" => provision(&args).await.map(|stack| println!("provisioned table {}", stack.table_name)),
+        "provision" => provision(&args)
+            .await
+            .map(|stack| println!("provisioned table {}", stack.table_name)),
         "create-admin" => create_admin(&args).await,
         other => Err(format!("unknown command {other:?}\n\n{USAGE}").into()),
     };
@@ -53,11 +59,16 @@ async fn main() {
 async fn provision(args: &Args) -> Result<Stack, BoxError> {
     let template = Template::load(&Template::default_path())?;
     let endpoints = endpoints_from_env();
-    if endpoints.dynamodb.is_none() || endpoints.sqs.is_none() || endpoints.secrets_manager.is_none() {
+    if endpoints.dynamodb.is_none()
+        || endpoints.sqs.is_none()
+        || endpoints.secrets_manager.is_none()
+    {
         return Err("DYNAMODB_ENDPOINT, SQS_ENDPOINT and SECRETSMANAGER_ENDPOINT must point at the local emulators (run `make dev`)".into());
     }
     let clients = AwsClients::new(&endpoints).await;
-    let prefix = args.value("--prefix").unwrap_or_else(|| "shop-local".to_owned());
+    let prefix = args
+        .value("--prefix")
+        .unwrap_or_else(|| "shop-local".to_owned());
     let parameters = local_parameters(&template);
     Stack::provision(template, &clients, &prefix, parameters, endpoints).await
 }
@@ -70,11 +81,22 @@ async fn serve(args: &Args) -> Result<(), BoxError> {
         router: Router::from_template(&stack.template),
         allowed_headers: stack.template.allowed_headers.clone(),
     });
-    let port: u16 = args.value("--port").map(|p| p.parse()).transpose()?.unwrap_or(3000);
+    let port: u16 = args
+        .value("--port")
+        .map(|p| p.parse())
+        .transpose()?
+        .unwrap_or(3000);
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
-    println!("API on http://127.0.0.1:{port} ({} routes, table {})", gateway.router.routes().count(), stack.table_name);
+    println!(
+        "API on http://127.0.0.1:{port} ({} routes, table {})",
+        gateway.router.routes().count(),
+        stack.table_name
+    );
     for target in gateway.router.routes() {
-        println!("  {:<7} {:<45} -> {}", target.route.method, target.route.path, target.function);
+        println!(
+            "  {:<7} {:<45} -> {}",
+            target.route.method, target.route.path, target.function
+        );
     }
     let shutdown = async {
         let _ = tokio::signal::ctrl_c().await;
@@ -84,21 +106,41 @@ async fn serve(args: &Args) -> Result<(), BoxError> {
 }
 
 async fn create_admin(args: &Args) -> Result<(), BoxError> {
-    let required = |flag: &str| args.value(flag).ok_or_else(|| format!("{flag} is required\n\n{USAGE}"));
+    let required = |flag: &str| {
+        args.value(flag)
+            .ok_or_else(|| format!("{flag} is required\n\n{USAGE}"))
+    };
     let email = Email::parse(&required("--email")?)?;
-    let password = Password::parse(&required("--password")?).map_err(|e| format!("--password {e}"))?;
-    let first_name = PersonName::parse(&args.value("--first-name").unwrap_or_else(|| "Admin".into()))?;
+    let password =
+        Password::parse(&required("--password")?).map_err(|e| format!("--password {e}"))?;
+    let first_name =
+        PersonName::parse(&args.value("--first-name").unwrap_or_else(|| "Admin".into()))?;
     let last_name = PersonName::parse(&args.value("--last-name").unwrap_or_else(|| "User".into()))?;
     let endpoints = endpoints_from_env();
     let table = match args.value("--table") {
         Some(table) => table,
-        None if endpoints.dynamodb.is_some() => format!("{}-ShopTable", args.value("--prefix").unwrap_or_else(|| "shop-local".into())),
+        None if endpoints.dynamodb.is_some() => format!(
+            "{}-ShopTable",
+            args.value("--prefix")
+                .unwrap_or_else(|| "shop-local".into())
+        ),
         None => return Err("--table is required against AWS".into()),
     };
     let clients = AwsClients::new(&endpoints).await;
     let store = shop::store::Store::new(clients.dynamodb.clone(), table.clone());
-    let input = shop::users::NewUser { email, password, first_name, last_name, phone_number: None };
-    let (user_id, created) = shop::users::bootstrap_admin(&store, input).await.map_err(|e| e.to_string())?;
-    println!("{} admin {user_id} in table {table}", if created { "created" } else { "promoted" });
+    let input = shop::users::NewUser {
+        email,
+        password,
+        first_name,
+        last_name,
+        phone_number: None,
+    };
+    let (user_id, created) = shop::users::bootstrap_admin(&store, input)
+        .await
+        .map_err(|e| e.to_string())?;
+    println!(
+        "{} admin {user_id} in table {table}",
+        if created { "created" } else { "promoted" }
+    );
     Ok(())
 }

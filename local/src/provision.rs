@@ -4,8 +4,8 @@
 use std::collections::BTreeMap;
 
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection, ProjectionType,
-    ScalarAttributeType, TimeToLiveSpecification,
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
+    ProjectionType, ScalarAttributeType, TimeToLiveSpecification,
 };
 use aws_sdk_sqs::types::QueueAttributeName;
 use rand::Rng;
@@ -35,12 +35,19 @@ pub struct Stack {
 /// Local values for template parameters: SMTP goes to the sink, Stripe to the fake.
 pub fn local_parameters(template: &Template) -> BTreeMap<String, String> {
     let mut parameters = template.parameters.clone();
-    let env = |name: &str, default: &str| std::env::var(name).unwrap_or_else(|_| default.to_owned());
+    let env =
+        |name: &str, default: &str| std::env::var(name).unwrap_or_else(|_| default.to_owned());
     parameters.insert("Stage".into(), "local".into());
     parameters.insert("SmtpHost".into(), env("SMTP_HOST", "127.0.0.1"));
     parameters.insert("SmtpPort".into(), env("SMTP_PORT", "2525"));
-    parameters.insert("StripeSecretKey".into(), env("STRIPE_SECRET_KEY", "sk_test_local"));
-    parameters.insert("StripeWebhookSecret".into(), env("STRIPE_WEBHOOK_SECRET", "whsec_local"));
+    parameters.insert(
+        "StripeSecretKey".into(),
+        env("STRIPE_SECRET_KEY", "sk_test_local"),
+    );
+    parameters.insert(
+        "StripeWebhookSecret".into(),
+        env("STRIPE_WEBHOOK_SECRET", "whsec_local"),
+    );
     parameters.insert("LogLevel".into(), env("RUST_LOG", "info"));
     parameters
 }
@@ -57,9 +64,21 @@ pub fn endpoints_from_env() -> Endpoints {
 }
 
 fn key_elements(key: &KeyDef) -> Vec<KeySchemaElement> {
-    let mut elements = vec![KeySchemaElement::builder().attribute_name(&key.hash).key_type(KeyType::Hash).build().expect("set")];
+    let mut elements = vec![
+        KeySchemaElement::builder()
+            .attribute_name(&key.hash)
+            .key_type(KeyType::Hash)
+            .build()
+            .expect("set"),
+    ];
     if let Some(range) = &key.range {
-        elements.push(KeySchemaElement::builder().attribute_name(range).key_type(KeyType::Range).build().expect("set"));
+        elements.push(
+            KeySchemaElement::builder()
+                .attribute_name(range)
+                .key_type(KeyType::Range)
+                .build()
+                .expect("set"),
+        );
     }
     elements
 }
@@ -81,18 +100,37 @@ impl Stack {
         let mut ordered: Vec<_> = template.queues.iter().collect();
         ordered.sort_by_key(|queue| queue.redrive.is_some());
         for queue in ordered {
-            let mut request = clients.sqs.create_queue().queue_name(format!("{prefix}-{}", queue.logical_id));
+            let mut request = clients
+                .sqs
+                .create_queue()
+                .queue_name(format!("{prefix}-{}", queue.logical_id));
             if let Some(timeout) = queue.visibility_timeout {
-                request = request.attributes(QueueAttributeName::VisibilityTimeout, timeout.to_string());
+                request =
+                    request.attributes(QueueAttributeName::VisibilityTimeout, timeout.to_string());
             }
             if let Some((dlq, max)) = &queue.redrive {
-                let arn = arns.get(dlq).ok_or_else(|| format!("{} names unknown DLQ {dlq}", queue.logical_id))?;
+                let arn = arns
+                    .get(dlq)
+                    .ok_or_else(|| format!("{} names unknown DLQ {dlq}", queue.logical_id))?;
                 let policy = serde_json::json!({ "deadLetterTargetArn": arn, "maxReceiveCount": max.to_string() });
                 request = request.attributes(QueueAttributeName::RedrivePolicy, policy.to_string());
             }
-            let url = request.send().await?.queue_url.ok_or("CreateQueue returned no URL")?;
-            let attributes = clients.sqs.get_queue_attributes().queue_url(&url).attribute_names(QueueAttributeName::QueueArn).send().await?;
-            let arn = attributes.attributes.and_then(|mut a| a.remove(&QueueAttributeName::QueueArn)).ok_or("queue has no ARN")?;
+            let url = request
+                .send()
+                .await?
+                .queue_url
+                .ok_or("CreateQueue returned no URL")?;
+            let attributes = clients
+                .sqs
+                .get_queue_attributes()
+                .queue_url(&url)
+                .attribute_names(QueueAttributeName::QueueArn)
+                .send()
+                .await?;
+            let arn = attributes
+                .attributes
+                .and_then(|mut a| a.remove(&QueueAttributeName::QueueArn))
+                .ok_or("queue has no ARN")?;
             arns.insert(queue.logical_id.clone(), arn);
             queue_urls.insert(queue.logical_id.clone(), url);
         }
@@ -108,12 +146,24 @@ impl Stack {
         for secret in stack.template.secrets.clone() {
             let name = format!("{prefix}/{}", secret.logical_id);
             let value = match &secret.value {
-                SecretValue::Generated { length } => rand::rng().sample_iter(&Alphanumeric).take(*length).map(char::from).collect(),
+                SecretValue::Generated { length } => rand::rng()
+                    .sample_iter(&Alphanumeric)
+                    .take(*length)
+                    .map(char::from)
+                    .collect(),
                 SecretValue::Template(value) => stack.resolve(value)?,
             };
-            let created = clients.secrets.create_secret().name(&name).secret_string(value).send().await;
+            let created = clients
+                .secrets
+                .create_secret()
+                .name(&name)
+                .secret_string(value)
+                .send()
+                .await;
             if let Err(err) = created {
-                let exists = err.as_service_error().is_some_and(|e| e.is_resource_exists_exception());
+                let exists = err
+                    .as_service_error()
+                    .is_some_and(|e| e.is_resource_exists_exception());
                 if !exists {
                     return Err(err.into());
                 }
@@ -128,7 +178,9 @@ impl Stack {
         match value {
             Intrinsic::Literal(text) => Ok(text.clone()),
             Intrinsic::Ref(name) => self.reference(name),
-            Intrinsic::GetAtt(name) => Err(format!("!GetAtt {name} is not supported in environment values").into()),
+            Intrinsic::GetAtt(name) => {
+                Err(format!("!GetAtt {name} is not supported in environment values").into())
+            }
             Intrinsic::Sub(text) => {
                 let mut out = String::new();
                 let mut rest = text.as_str();
@@ -165,8 +217,15 @@ impl Stack {
     }
 
     /// The environment the function gets in AWS, resolved against this stack.
-    pub fn environment(&self, function: &FunctionDef) -> Result<BTreeMap<String, String>, BoxError> {
-        function.environment.iter().map(|(name, value)| Ok((name.clone(), self.resolve(value)?))).collect()
+    pub fn environment(
+        &self,
+        function: &FunctionDef,
+    ) -> Result<BTreeMap<String, String>, BoxError> {
+        function
+            .environment
+            .iter()
+            .map(|(name, value)| Ok((name.clone(), self.resolve(value)?)))
+            .collect()
     }
 
     /// The function's typed config: its template environment plus the endpoint overrides.
@@ -187,7 +246,10 @@ impl Stack {
     }
 
     pub fn function(&self, binary: &str) -> Option<&FunctionDef> {
-        self.template.functions.iter().find(|function| function.binary == binary)
+        self.template
+            .functions
+            .iter()
+            .find(|function| function.binary == binary)
     }
 
     pub fn queue_url(&self, logical_id: &str) -> Option<&str> {
@@ -195,7 +257,11 @@ impl Stack {
     }
 }
 
-async fn create_table(clients: &AwsClients, template: &Template, name: &str) -> Result<(), BoxError> {
+async fn create_table(
+    clients: &AwsClients,
+    template: &Template,
+    name: &str,
+) -> Result<(), BoxError> {
     let table = &template.table;
     let mut request = clients
         .dynamodb
@@ -216,13 +282,23 @@ async fn create_table(clients: &AwsClients, template: &Template, name: &str) -> 
             GlobalSecondaryIndex::builder()
                 .index_name(&index.name)
                 .set_key_schema(Some(key_elements(&index.key)))
-                .projection(Projection::builder().projection_type(ProjectionType::All).build())
+                .projection(
+                    Projection::builder()
+                        .projection_type(ProjectionType::All)
+                        .build(),
+                )
                 .build()?,
         );
     }
     match request.send().await {
         Ok(_) => {}
-        Err(err) if err.as_service_error().is_some_and(|e| e.is_resource_in_use_exception()) => return Ok(()),
+        Err(err)
+            if err
+                .as_service_error()
+                .is_some_and(|e| e.is_resource_in_use_exception()) =>
+        {
+            return Ok(());
+        }
         Err(err) => return Err(err.into()),
     }
     if let Some(attribute) = &table.ttl_attribute {
@@ -230,7 +306,12 @@ async fn create_table(clients: &AwsClients, template: &Template, name: &str) -> 
             .dynamodb
             .update_time_to_live()
             .table_name(name)
-            .time_to_live_specification(TimeToLiveSpecification::builder().attribute_name(attribute).enabled(true).build()?)
+            .time_to_live_specification(
+                TimeToLiveSpecification::builder()
+                    .attribute_name(attribute)
+                    .enabled(true)
+                    .build()?,
+            )
             .send()
             .await?;
     }

@@ -30,7 +30,10 @@ impl Router {
             .functions
             .iter()
             .flat_map(|function| {
-                function.routes.iter().map(|route| RouteTarget { route: route.clone(), function: function.binary.clone() })
+                function.routes.iter().map(|route| RouteTarget {
+                    route: route.clone(),
+                    function: function.binary.clone(),
+                })
             })
             .collect();
         Self { targets }
@@ -42,17 +45,32 @@ impl Router {
 
     /// True when some route serves `path` with any method (for CORS preflight and 405s).
     pub fn knows_path(&self, path: &str) -> bool {
-        self.targets.iter().any(|target| match_path(&target.route.path, path).is_some())
+        self.targets
+            .iter()
+            .any(|target| match_path(&target.route.path, path).is_some())
     }
 
     pub fn find(&self, method: &str, path: &str) -> Option<Matched> {
         self.targets
             .iter()
-            .filter(|target| target.route.method.eq_ignore_ascii_case(method) || target.route.method == "ANY")
+            .filter(|target| {
+                target.route.method.eq_ignore_ascii_case(method) || target.route.method == "ANY"
+            })
             .filter_map(|target| {
                 let params = match_path(&target.route.path, path)?;
-                let literals = target.route.path.split('/').filter(|s| !s.starts_with('{')).count();
-                Some((literals, Matched { target: target.clone(), path_parameters: params }))
+                let literals = target
+                    .route
+                    .path
+                    .split('/')
+                    .filter(|s| !s.starts_with('{'))
+                    .count();
+                Some((
+                    literals,
+                    Matched {
+                        target: target.clone(),
+                        path_parameters: params,
+                    },
+                ))
             })
             .max_by_key(|(literals, _)| *literals)
             .map(|(_, matched)| matched)
@@ -67,7 +85,10 @@ fn match_path(pattern: &str, path: &str) -> Option<HashMap<String, String>> {
     }
     let mut params = HashMap::new();
     for (expected, segment) in pattern.iter().zip(&actual) {
-        if let Some(name) = expected.strip_prefix('{').and_then(|rest| rest.strip_suffix('}')) {
+        if let Some(name) = expected
+            .strip_prefix('{')
+            .and_then(|rest| rest.strip_suffix('}'))
+        {
             if segment.is_empty() {
                 return None;
             }

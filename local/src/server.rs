@@ -34,40 +34,69 @@ impl Gateway {
         let event = gateway::event(&call, &matched, &request_id);
         let request = match gateway::to_request(&event) {
             Ok(request) => request,
-            Err(err) => return plain(StatusCode::BAD_REQUEST, &format!(r#"{{"message":"{err}"}}"#)),
+            Err(err) => {
+                return plain(
+                    StatusCode::BAD_REQUEST,
+                    &format!(r#"{{"message":"{err}"}}"#),
+                );
+            }
         };
-        match self.functions.call_http(&matched.target.function, request).await {
+        match self
+            .functions
+            .call_http(&matched.target.function, request)
+            .await
+        {
             Ok(response) => {
                 let (parts, body) = response.into_parts();
                 Response::from_parts(parts, Full::new(Bytes::copy_from_slice(body.as_ref())))
             }
             Err(err) => {
                 tracing::error!(requestId = %request_id, error = %err, "function failed");
-                plain(StatusCode::INTERNAL_SERVER_ERROR, r#"{"message":"Internal Server Error"}"#)
+                plain(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    r#"{"message":"Internal Server Error"}"#,
+                )
             }
         }
     }
 
-    async fn serve_one(self: Arc<Self>, peer: SocketAddr, request: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
+    async fn serve_one(
+        self: Arc<Self>,
+        peer: SocketAddr,
+        request: Request<Incoming>,
+    ) -> Result<Response<Full<Bytes>>, Infallible> {
         let (parts, body) = request.into_parts();
-        let body = body.collect().await.map(|collected| collected.to_bytes()).unwrap_or_default();
+        let body = body
+            .collect()
+            .await
+            .map(|collected| collected.to_bytes())
+            .unwrap_or_default();
         let started = std::time::Instant::now();
-        let mut response = if parts.method == Method::OPTIONS && self.router.knows_path(parts.uri.path()) {
-            self.preflight()
-        } else {
-            let mut call = HttpCall::new(parts.method.as_str(), &parts.uri.to_string()).from_ip(&peer.ip().to_string()).body(body.to_vec());
-            call.path = parts.uri.path().to_owned();
-            call.query = parts.uri.query().unwrap_or_default().to_owned();
-            for (name, value) in &parts.headers {
-                if let Ok(value) = value.to_str() {
-                    call.headers.push((name.as_str().to_owned(), value.to_owned()));
+        let mut response =
+            if parts.method == Method::OPTIONS && self.router.knows_path(parts.uri.path()) {
+                self.preflight()
+            } else {
+                let mut call = HttpCall::new(parts.method.as_str(), &parts.uri.to_string())
+                    .from_ip(&peer.ip().to_string())
+                    .body(body.to_vec());
+                call.path = parts.uri.path().to_owned();
+                call.query = parts.uri.query().unwrap_or_default().to_owned();
+                for (name, value) in &parts.headers {
+                    if let Ok(value) = value.to_str() {
+                        call.headers
+                            .push((name.as_str().to_owned(), value.to_owned()));
+                    }
                 }
-            }
-            self.dispatch(call).await
-        };
+                self.dispatch(call).await
+            };
         if let Some(origin) = parts.headers.get("origin") {
-            response.headers_mut().insert("access-control-allow-origin", origin.clone());
-            response.headers_mut().insert("access-control-expose-headers", HeaderValue::from_static("ETag"));
+            response
+                .headers_mut()
+                .insert("access-control-allow-origin", origin.clone());
+            response.headers_mut().insert(
+                "access-control-expose-headers",
+                HeaderValue::from_static("ETag"),
+            );
         }
         tracing::info!(method = %parts.method, path = %parts.uri.path(), status = response.status().as_u16(), ms = started.elapsed().as_millis() as u64, "request");
         Ok(response)
@@ -76,7 +105,10 @@ impl Gateway {
     fn preflight(&self) -> Response<Full<Bytes>> {
         let mut response = plain(StatusCode::NO_CONTENT, "");
         let headers = response.headers_mut();
-        headers.insert("access-control-allow-methods", HeaderValue::from_static("GET, POST, PUT, PATCH, DELETE, OPTIONS"));
+        headers.insert(
+            "access-control-allow-methods",
+            HeaderValue::from_static("GET, POST, PUT, PATCH, DELETE, OPTIONS"),
+        );
         if let Ok(value) = HeaderValue::from_str(&self.allowed_headers.join(", ")) {
             headers.insert("access-control-allow-headers", value);
         }
@@ -89,13 +121,19 @@ fn plain(status: StatusCode, body: &str) -> Response<Full<Bytes>> {
     let mut response = Response::new(Full::new(Bytes::copy_from_slice(body.as_bytes())));
     *response.status_mut() = status;
     if !body.is_empty() {
-        response.headers_mut().insert("content-type", HeaderValue::from_static("application/json"));
+        response
+            .headers_mut()
+            .insert("content-type", HeaderValue::from_static("application/json"));
     }
     response
 }
 
 /// Serves until `shutdown` completes.
-pub async fn serve(gateway: Arc<Gateway>, listener: TcpListener, shutdown: impl std::future::Future<Output = ()>) -> std::io::Result<()> {
+pub async fn serve(
+    gateway: Arc<Gateway>,
+    listener: TcpListener,
+    shutdown: impl std::future::Future<Output = ()>,
+) -> std::io::Result<()> {
     tokio::pin!(shutdown);
     loop {
         tokio::select! {

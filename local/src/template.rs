@@ -9,7 +9,10 @@ use serde_norway::Value;
 #[derive(Debug, thiserror::Error)]
 pub enum TemplateError {
     #[error("cannot read {path}: {source}")]
-    Read { path: String, source: std::io::Error },
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("template.yaml is not valid YAML: {0}")]
     Parse(#[from] serde_norway::Error),
     #[error("template.yaml: {0}")]
@@ -36,7 +39,10 @@ impl Intrinsic {
             Value::Number(number) => Ok(Self::Literal(number.to_string())),
             Value::Bool(flag) => Ok(Self::Literal(flag.to_string())),
             Value::Tagged(tagged) => {
-                let inner = tagged.value.as_str().ok_or_else(|| shape(format!("unsupported {} argument", tagged.tag)))?;
+                let inner = tagged
+                    .value
+                    .as_str()
+                    .ok_or_else(|| shape(format!("unsupported {} argument", tagged.tag)))?;
                 match tagged.tag.to_string().trim_start_matches('!') {
                     "Ref" => Ok(Self::Ref(inner.to_owned())),
                     "GetAtt" => Ok(Self::GetAtt(inner.to_owned())),
@@ -45,8 +51,14 @@ impl Intrinsic {
                 }
             }
             Value::Mapping(map) => {
-                let (key, inner) = map.iter().next().ok_or_else(|| shape("empty intrinsic mapping"))?;
-                let inner = inner.as_str().ok_or_else(|| shape("unsupported intrinsic argument"))?.to_owned();
+                let (key, inner) = map
+                    .iter()
+                    .next()
+                    .ok_or_else(|| shape("empty intrinsic mapping"))?;
+                let inner = inner
+                    .as_str()
+                    .ok_or_else(|| shape("unsupported intrinsic argument"))?
+                    .to_owned();
                 match key.as_str() {
                     Some("Ref") => Ok(Self::Ref(inner)),
                     Some("Fn::GetAtt") => Ok(Self::GetAtt(inner)),
@@ -159,31 +171,42 @@ fn text(value: &Value, key: &str) -> Option<String> {
 }
 
 fn key_schema(value: &Value) -> Result<KeyDef, TemplateError> {
-    let entries = get(value, "KeySchema").and_then(Value::as_sequence).ok_or_else(|| shape("KeySchema missing"))?;
+    let entries = get(value, "KeySchema")
+        .and_then(Value::as_sequence)
+        .ok_or_else(|| shape("KeySchema missing"))?;
     let mut hash = None;
     let mut range = None;
     for entry in entries {
-        let name = text(entry, "AttributeName").ok_or_else(|| shape("KeySchema entry without AttributeName"))?;
+        let name = text(entry, "AttributeName")
+            .ok_or_else(|| shape("KeySchema entry without AttributeName"))?;
         match text(entry, "KeyType").as_deref() {
             Some("HASH") => hash = Some(name),
             Some("RANGE") => range = Some(name),
             _ => return Err(shape("KeySchema entry without KeyType")),
         }
     }
-    Ok(KeyDef { hash: hash.ok_or_else(|| shape("KeySchema has no HASH key"))?, range })
+    Ok(KeyDef {
+        hash: hash.ok_or_else(|| shape("KeySchema has no HASH key"))?,
+        range,
+    })
 }
 
 /// The logical id in `!GetAtt Name.Arn`.
 fn get_att_resource(value: &Value) -> Option<String> {
     match Intrinsic::read(value).ok()? {
-        Intrinsic::GetAtt(target) | Intrinsic::Ref(target) => target.split('.').next().map(str::to_owned),
+        Intrinsic::GetAtt(target) | Intrinsic::Ref(target) => {
+            target.split('.').next().map(str::to_owned)
+        }
         _ => None,
     }
 }
 
 impl Template {
     pub fn load(path: &Path) -> Result<Self, TemplateError> {
-        let text = std::fs::read_to_string(path).map_err(|source| TemplateError::Read { path: path.display().to_string(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|source| TemplateError::Read {
+            path: path.display().to_string(),
+            source,
+        })?;
         Self::parse(&text)
     }
 
@@ -193,7 +216,10 @@ impl Template {
         if let Some(map) = get(&root, "Parameters").and_then(Value::as_mapping) {
             for (name, definition) in map {
                 if let Some(name) = name.as_str() {
-                    parameters.insert(name.to_owned(), text(definition, "Default").unwrap_or_default());
+                    parameters.insert(
+                        name.to_owned(),
+                        text(definition, "Default").unwrap_or_default(),
+                    );
                 }
             }
         }
@@ -210,7 +236,9 @@ impl Template {
                 }
             }
         }
-        let resources = get(&root, "Resources").and_then(Value::as_mapping).ok_or_else(|| shape("no Resources"))?;
+        let resources = get(&root, "Resources")
+            .and_then(Value::as_mapping)
+            .ok_or_else(|| shape("no Resources"))?;
         let mut table = None;
         let mut queues = Vec::new();
         let mut secrets = Vec::new();
@@ -223,7 +251,8 @@ impl Template {
                 Some("AWS::DynamoDB::Table") => table = Some(Self::table(id, &properties)?),
                 Some("AWS::SQS::Queue") => queues.push(QueueDef {
                     logical_id: id.to_owned(),
-                    visibility_timeout: text(&properties, "VisibilityTimeout").and_then(|v| v.parse().ok()),
+                    visibility_timeout: text(&properties, "VisibilityTimeout")
+                        .and_then(|v| v.parse().ok()),
                     redrive: get(&properties, "RedrivePolicy").and_then(|policy| {
                         let dlq = get_att_resource(get(policy, "deadLetterTargetArn")?)?;
                         let max = text(policy, "maxReceiveCount")?.parse().ok()?;
@@ -233,28 +262,46 @@ impl Template {
                 Some("AWS::SecretsManager::Secret") => {
                     let value = if let Some(generate) = get(&properties, "GenerateSecretString") {
                         SecretValue::Generated {
-                            length: text(generate, "PasswordLength").and_then(|v| v.parse().ok()).unwrap_or(32),
+                            length: text(generate, "PasswordLength")
+                                .and_then(|v| v.parse().ok())
+                                .unwrap_or(32),
                         }
                     } else {
-                        let value = get(&properties, "SecretString").ok_or_else(|| shape(format!("{id} has no secret value")))?;
+                        let value = get(&properties, "SecretString")
+                            .ok_or_else(|| shape(format!("{id} has no secret value")))?;
                         SecretValue::Template(Intrinsic::read(value)?)
                     };
-                    secrets.push(SecretDef { logical_id: id.to_owned(), value });
+                    secrets.push(SecretDef {
+                        logical_id: id.to_owned(),
+                        value,
+                    });
                 }
                 Some("AWS::Serverless::HttpApi") => {
                     if let Some(headers) = get(&properties, "CorsConfiguration")
                         .and_then(|cors| get(cors, "AllowHeaders"))
                         .and_then(Value::as_sequence)
                     {
-                        allowed_headers = headers.iter().filter_map(|h| h.as_str().map(str::to_owned)).collect();
+                        allowed_headers = headers
+                            .iter()
+                            .filter_map(|h| h.as_str().map(str::to_owned))
+                            .collect();
                     }
                 }
-                Some("AWS::Serverless::Function") => functions.push(Self::function(id, resource, &properties, &global_env)?),
+                Some("AWS::Serverless::Function") => {
+                    functions.push(Self::function(id, resource, &properties, &global_env)?)
+                }
                 _ => {}
             }
         }
         let table = table.ok_or_else(|| shape("no AWS::DynamoDB::Table"))?;
-        Ok(Self { parameters, table, queues, secrets, functions, allowed_headers })
+        Ok(Self {
+            parameters,
+            table,
+            queues,
+            secrets,
+            functions,
+            allowed_headers,
+        })
     }
 
     fn table(id: &str, properties: &Value) -> Result<TableDef, TemplateError> {
@@ -265,16 +312,30 @@ impl Template {
             .filter_map(|a| Some((text(a, "AttributeName")?, text(a, "AttributeType")?)))
             .collect();
         let mut indexes = Vec::new();
-        for index in get(properties, "GlobalSecondaryIndexes").and_then(Value::as_sequence).into_iter().flatten() {
+        for index in get(properties, "GlobalSecondaryIndexes")
+            .and_then(Value::as_sequence)
+            .into_iter()
+            .flatten()
+        {
             indexes.push(IndexDef {
                 name: text(index, "IndexName").ok_or_else(|| shape("index without IndexName"))?,
                 key: key_schema(index)?,
             });
         }
         let ttl_attribute = get(properties, "TimeToLiveSpecification")
-            .filter(|ttl| get(ttl, "Enabled").and_then(Value::as_bool).unwrap_or(false))
+            .filter(|ttl| {
+                get(ttl, "Enabled")
+                    .and_then(Value::as_bool)
+                    .unwrap_or(false)
+            })
             .and_then(|ttl| text(ttl, "AttributeName"));
-        Ok(TableDef { logical_id: id.to_owned(), attributes, key: key_schema(properties)?, indexes, ttl_attribute })
+        Ok(TableDef {
+            logical_id: id.to_owned(),
+            attributes,
+            key: key_schema(properties)?,
+            indexes,
+            ttl_attribute,
+        })
     }
 
     fn function(
@@ -288,7 +349,10 @@ impl Template {
             .and_then(|b| text(b, "Binary"))
             .ok_or_else(|| shape(format!("{id} has no Metadata.BuildProperties.Binary")))?;
         let mut environment = global_env.clone();
-        if let Some(vars) = get(properties, "Environment").and_then(|e| get(e, "Variables")).and_then(Value::as_mapping) {
+        if let Some(vars) = get(properties, "Environment")
+            .and_then(|e| get(e, "Variables"))
+            .and_then(Value::as_mapping)
+        {
             for (name, value) in vars {
                 if let Some(name) = name.as_str() {
                     environment.insert(name.to_owned(), Intrinsic::read(value)?);
@@ -303,20 +367,35 @@ impl Template {
             schedules: Vec::new(),
             environment,
         };
-        for (name, event) in get(properties, "Events").and_then(Value::as_mapping).into_iter().flatten() {
+        for (name, event) in get(properties, "Events")
+            .and_then(Value::as_mapping)
+            .into_iter()
+            .flatten()
+        {
             let name = name.as_str().unwrap_or_default().to_owned();
             let props = get(event, "Properties").cloned().unwrap_or(Value::Null);
             match text(event, "Type").as_deref() {
                 Some("HttpApi") => function.routes.push(HttpRoute {
-                    method: text(&props, "Method").ok_or_else(|| shape(format!("{id}.{name} has no Method")))?.to_uppercase(),
-                    path: text(&props, "Path").ok_or_else(|| shape(format!("{id}.{name} has no Path")))?,
+                    method: text(&props, "Method")
+                        .ok_or_else(|| shape(format!("{id}.{name} has no Method")))?
+                        .to_uppercase(),
+                    path: text(&props, "Path")
+                        .ok_or_else(|| shape(format!("{id}.{name} has no Path")))?,
                 }),
                 Some("SQS") => function.queues.push(SqsTrigger {
-                    queue: get(&props, "Queue").and_then(get_att_resource).ok_or_else(|| shape(format!("{id}.{name} has no Queue")))?,
-                    batch_size: text(&props, "BatchSize").and_then(|v| v.parse().ok()).unwrap_or(10),
+                    queue: get(&props, "Queue")
+                        .and_then(get_att_resource)
+                        .ok_or_else(|| shape(format!("{id}.{name} has no Queue")))?,
+                    batch_size: text(&props, "BatchSize")
+                        .and_then(|v| v.parse().ok())
+                        .unwrap_or(10),
                     report_batch_item_failures: get(&props, "FunctionResponseTypes")
                         .and_then(Value::as_sequence)
-                        .is_some_and(|types| types.iter().any(|t| t.as_str() == Some("ReportBatchItemFailures"))),
+                        .is_some_and(|types| {
+                            types
+                                .iter()
+                                .any(|t| t.as_str() == Some("ReportBatchItemFailures"))
+                        }),
                 }),
                 Some("Schedule") | Some("ScheduleV2") => function.schedules.push(ScheduleTrigger {
                     name,
@@ -345,12 +424,34 @@ mod tests {
     fn the_project_template_is_understood() {
         let template = Template::load(&Template::default_path()).unwrap();
         assert_eq!(template.table.key.hash, "PK");
-        assert!(template.table.indexes.iter().any(|index| index.name == "GSI1"));
+        assert!(
+            template
+                .table
+                .indexes
+                .iter()
+                .any(|index| index.name == "GSI1")
+        );
         assert_eq!(template.table.ttl_attribute.as_deref(), Some("expiresAt"));
-        let users = template.functions.iter().find(|f| f.binary == "users-api").unwrap();
-        assert!(users.routes.iter().any(|r| r.key() == "POST /api/v1/users/register"));
-        assert_eq!(users.environment.get("TABLE_NAME"), Some(&Intrinsic::Ref("ShopTable".into())));
-        let notifications = template.queues.iter().find(|q| q.logical_id == "NotificationsQueue").unwrap();
+        let users = template
+            .functions
+            .iter()
+            .find(|f| f.binary == "users-api")
+            .unwrap();
+        assert!(
+            users
+                .routes
+                .iter()
+                .any(|r| r.key() == "POST /api/v1/users/register")
+        );
+        assert_eq!(
+            users.environment.get("TABLE_NAME"),
+            Some(&Intrinsic::Ref("ShopTable".into()))
+        );
+        let notifications = template
+            .queues
+            .iter()
+            .find(|q| q.logical_id == "NotificationsQueue")
+            .unwrap();
         assert_eq!(notifications.redrive, Some(("NotificationsDLQ".into(), 5)));
     }
 }

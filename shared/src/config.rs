@@ -140,7 +140,10 @@ mod tests {
         let mut env = full();
         env.remove("NOTIFICATIONS_QUEUE_URL");
         let err = Config::from_lookup(|n| env.get(n).map(|v| v.to_string())).unwrap_err();
-        assert_eq!(err.to_string(), "missing environment variable NOTIFICATIONS_QUEUE_URL");
+        assert_eq!(
+            err.to_string(),
+            "missing environment variable NOTIFICATIONS_QUEUE_URL"
+        );
     }
 
     #[test]

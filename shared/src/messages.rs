@@ -14,15 +14,32 @@ pub struct NotificationMessage {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case", rename_all_fields = "camelCase")]
+#[serde(
+    tag = "type",
+    rename_all = "snake_case",
+    rename_all_fields = "camelCase"
+)]
 pub enum Notification {
-    Welcome { user_id: UserId, email: Email, first_name: String },
-    PasswordReset { user_id: UserId, email: Email, first_name: String, token: String, expires_at: Timestamp },
+    Welcome {
+        user_id: UserId,
+        email: Email,
+        first_name: String,
+    },
+    PasswordReset {
+        user_id: UserId,
+        email: Email,
+        first_name: String,
+        token: String,
+        expires_at: Timestamp,
+    },
 }
 
 impl NotificationMessage {
     pub fn new(notification: Notification) -> Self {
-        Self { id: ulid::Ulid::new().to_string(), notification }
+        Self {
+            id: ulid::Ulid::new().to_string(),
+            notification,
+        }
     }
 }
 
@@ -43,7 +60,10 @@ pub struct Queue {
 
 impl Queue {
     pub fn new(client: aws_sdk_sqs::Client, url: impl Into<String>) -> Self {
-        Self { client, url: url.into() }
+        Self {
+            client,
+            url: url.into(),
+        }
     }
 
     pub fn url(&self) -> &str {
@@ -51,7 +71,10 @@ impl Queue {
     }
 
     pub async fn send<T: Serialize>(&self, message: &T) -> Result<(), SendError> {
-        let wrap = |source: Box<dyn std::error::Error + Send + Sync>| SendError { queue: self.url.clone(), source };
+        let wrap = |source: Box<dyn std::error::Error + Send + Sync>| SendError {
+            queue: self.url.clone(),
+            source,
+        };
         let body = serde_json::to_string(message).map_err(|err| wrap(Box::new(err)))?;
         self.client
             .send_message()

@@ -47,10 +47,16 @@ pub struct CachedSecret {
 
 impl CachedSecret {
     pub fn new(id: impl Into<String>) -> Self {
-        Self { id: id.into(), value: OnceCell::new() }
+        Self {
+            id: id.into(),
+            value: OnceCell::new(),
+        }
     }
 
-    pub async fn get(&self, client: &aws_sdk_secretsmanager::Client) -> Result<&Secret, SecretError> {
+    pub async fn get(
+        &self,
+        client: &aws_sdk_secretsmanager::Client,
+    ) -> Result<&Secret, SecretError> {
         self.value
             .get_or_try_init(|| async {
                 let output = client
@@ -58,7 +64,10 @@ impl CachedSecret {
                     .secret_id(&self.id)
                     .send()
                     .await
-                    .map_err(|err| SecretError::Fetch { id: self.id.clone(), source: Box::new(err) })?;
+                    .map_err(|err| SecretError::Fetch {
+                        id: self.id.clone(),
+                        source: Box::new(err),
+                    })?;
                 output
                     .secret_string()
                     .filter(|value| !value.is_empty())

@@ -1,0 +1,331 @@
+//! The integration-test harness: each [`TestApp`] gets its own table, queues and
+//! secrets on the local emulators (provisioned from `template.yaml`), and calls
+//! the functions through the same API Gateway events the local runner builds.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::{Arc, Mutex};
+
+use aws_sdk_dynamodb::config::interceptors::BeforeTransmitInterceptorContextRef;
+use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
+use serde_json::{Value, json};
+use shop::auth::TokenKeys;
+use shop::aws::AwsClients;
+use shop_local::provision::{endpoints_from_env, local_parameters};
+use shop_local::{Functions, Gateway, HttpCall, Router, Stack, Template};
+
+pub const PASSWORD: &str = "SecurePass123!";
+
+/// Records the name of every DynamoDB request a client sends.
+#[derive(Debug, Clone, Default)]
+pub struct CallLog(Arc<Mutex<Vec<String>>>);
+
+impl CallLog {
+    pub fn take(&self) -> Vec<String> {
+        std::mem::take(&mut self.0.lock().unwrap())
+    }
+}
+
+impl Intercept for CallLog {
+    fn name(&self) -> &'static str {
+        "CallLog"
+    }
+
+    /// Every request sent, retries included: `X-Amz-Target: DynamoDB_20120810.Query`.
+    fn read_before_transmit(
+        &self,
+        context: &BeforeTransmitInterceptorContextRef<'_>,
+        _components: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), aws_sdk_dynamodb::error::BoxError> {
+        let target = context
+            .request()
+            .headers()
+            .get("x-amz-target")
+            .unwrap_or_default();
+        let operation = target.rsplit('.').next().unwrap_or_default().to_owned();
+        self.0.lock().unwrap().push(operation);
+        Ok(())
+    }
+}
+
+/// A response as a client sees it.
+#[derive(Debug, Clone)]
+pub struct TestResponse {
+    pub status: u16,
+    pub headers: http::HeaderMap,
+    pub body: Value,
+}
+
+impl TestResponse {
+    pub fn data(&self) -> &Value {
+        &self.body["data"]
+    }
+
+    /// The LLD error code, e.g. `"AUTH_003"`.
+    pub fn code(&self) -> &str {
+        self.body["error"]["code"].as_str().unwrap_or("")
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// Panics with the body when the status is not `expected`.
+    pub fn expect_status(&self, expected: u16) -> &Self {
+        assert_eq!(
+            self.status, expected,
+            "unexpected status; body: {}",
+            self.body
+        );
+        self
+    }
+
+    /// The fields named in `error.details`.
+    pub fn bad_fields(&self) -> Vec<String> {
+        self.body["error"]["details"]
+            .as_array()
+            .map(|issues| {
+                issues
+                    .iter()
+                    .filter_map(|i| i["field"].as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
+/// A registered, logged-in customer.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub user_id: String,
+    pub email: String,
+    pub access_token: String,
+    pub refresh_token: String,
+}
+
+impl Session {
+    pub fn bearer(&self) -> String {
+        format!("Bearer {}", self.access_token)
+    }
+}
+
+pub struct TestApp {
+    pub stack: Stack,
+    pub clients: AwsClients,
+    pub gateway: Gateway,
+    pub dynamodb_calls: CallLog,
+}
+
+fn emulator_endpoints() -> shop::config::Endpoints {
+    let endpoints = endpoints_from_env();
+    assert!(
+        endpoints.dynamodb.is_some()
+            && endpoints.sqs.is_some()
+            && endpoints.secrets_manager.is_some(),
+        "integration tests need the local emulators: run them with `make test` \
+         (scripts/with-stack.sh sets DYNAMODB_ENDPOINT, SQS_ENDPOINT and SECRETSMANAGER_ENDPOINT)"
+    );
+    endpoints
+}
+
+impl TestApp {
+    /// A fresh table, queues and secrets named after a new ULID.
+    pub async fn spawn() -> Self {
+        Self::spawn_with(emulator_endpoints()).await
+    }
+
+    pub async fn spawn_with(endpoints: shop::config::Endpoints) -> Self {
+        let shared = aws_config::load_from_env().await;
+        let mut clients = AwsClients::from_shared(&shared, &endpoints);
+        let calls = CallLog::default();
+        let mut dynamodb =
+            aws_sdk_dynamodb::config::Builder::from(&shared).interceptor(calls.clone());
+        if let Some(url) = &endpoints.dynamodb {
+            dynamodb = dynamodb.endpoint_url(url);
+        }
+        clients.dynamodb = aws_sdk_dynamodb::Client::from_conf(dynamodb.build());
+        let template = Template::load(&Template::default_path()).unwrap();
+        let prefix = format!("t{}", ulid::Ulid::new().to_string().to_lowercase());
+        let parameters = local_parameters(&template);
+        let stack = Stack::provision(template, &clients, &prefix, parameters, endpoints)
+            .await
+            .expect("provisioning the test stack");
+        let gateway = Gateway {
+            functions: Functions::new(&stack, &clients).unwrap(),
+            router: Router::from_template(&stack.template),
+            allowed_headers: stack.template.allowed_headers.clone(),
+        };
+        calls.take();
+        Self {
+            stack,
+            clients,
+            gateway,
+            dynamodb_calls: calls,
+        }
+    }
+
+    /// Sends `call` through the gateway to its function.
+    pub async fn call(&self, call: HttpCall) -> TestResponse {
+        let response = self.gateway.dispatch(call).await;
+        let (parts, body) = response.into_parts();
+        let bytes = http_body_util::BodyExt::collect(body)
+            .await
+            .unwrap()
+            .to_bytes();
+        let body = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes).expect("a JSON response")
+        };
+        TestResponse {
+            status: parts.status.as_u16(),
+            headers: parts.headers,
+            body,
+        }
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> TestResponse {
+        self.call(HttpCall::new("POST", path).json(&body)).await
+    }
+
+    pub async fn get_as(&self, path: &str, session: &Session) -> TestResponse {
+        self.call(HttpCall::new("GET", path).header("authorization", &session.bearer()))
+            .await
+    }
+
+    pub async fn send_as(
+        &self,
+        method: &str,
+        path: &str,
+        session: &Session,
+        body: Value,
+    ) -> TestResponse {
+        self.call(
+            HttpCall::new(method, path)
+                .header("authorization", &session.bearer())
+                .json(&body),
+        )
+        .await
+    }
+
+    pub async fn register(&self, email: &str) -> TestResponse {
+        self.post(
+            "/api/v1/users/register",
+            json!({"email": email, "password": PASSWORD, "firstName": "Jane", "lastName": "Doe", "phoneNumber": "+1234567890"}),
+        )
+        .await
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> TestResponse {
+        self.post(
+            "/api/v1/users/login",
+            json!({"email": email, "password": password}),
+        )
+        .await
+    }
+
+    /// Registers `email` and logs in.
+    pub async fn customer(&self, email: &str) -> Session {
+        self.register(email).await.expect_status(201);
+        self.session(email).await
+    }
+
+    pub async fn session(&self, email: &str) -> Session {
+        let login = self.login(email, PASSWORD).await;
+        login.expect_status(200);
+        let data = login.data();
+        Session {
+            user_id: data["user"]["userId"].as_str().unwrap().to_owned(),
+            email: email.to_owned(),
+            access_token: data["accessToken"].as_str().unwrap().to_owned(),
+            refresh_token: data["refreshToken"].as_str().unwrap().to_owned(),
+        }
+    }
+
+    /// An admin account, made with the same bootstrap the `create-admin` command uses.
+    pub async fn admin(&self, email: &str) -> Session {
+        let store = shop::store::Store::new(self.clients.dynamodb.clone(), &self.stack.table_name);
+        let input = shop::users::NewUser {
+            email: shop::domain::Email::parse(email).unwrap(),
+            password: shop::domain::Password::parse(PASSWORD).unwrap(),
+            first_name: shop::domain::PersonName::parse("Ada").unwrap(),
+            last_name: shop::domain::PersonName::parse("Admin").unwrap(),
+            phone_number: None,
+        };
+        shop::users::bootstrap_admin(&store, input).await.unwrap();
+        self.session(email).await
+    }
+
+    /// The signing keys of this stack, read from its secrets (to forge test tokens).
+    pub async fn token_keys(&self) -> TokenKeys {
+        let read = |logical: &str| {
+            let id = self.stack.secret_ids[logical].clone();
+            let client = self.clients.secrets.clone();
+            async move {
+                client
+                    .get_secret_value()
+                    .secret_id(id)
+                    .send()
+                    .await
+                    .unwrap()
+                    .secret_string
+                    .unwrap()
+            }
+        };
+        let access = read("JwtAccessKeySecret").await;
+        let refresh = read("JwtRefreshKeySecret").await;
+        TokenKeys::new(access.as_bytes(), refresh.as_bytes())
+    }
+
+    /// Receives and deletes every message waiting on a queue of the template.
+    pub async fn drain_queue(&self, logical_id: &str) -> Vec<Value> {
+        let url = self.stack.queue_url(logical_id).unwrap();
+        let mut messages = Vec::new();
+        loop {
+            let output = self
+                .clients
+                .sqs
+                .receive_message()
+                .queue_url(url)
+                .max_number_of_messages(10)
+                .wait_time_seconds(0)
+                .send()
+                .await
+                .unwrap();
+            let batch = output.messages.unwrap_or_default();
+            if batch.is_empty() {
+                return messages;
+            }
+            for message in batch {
+                messages.push(serde_json::from_str(message.body().unwrap()).unwrap());
+                self.clients
+                    .sqs
+                    .delete_message()
+                    .queue_url(url)
+                    .receipt_handle(message.receipt_handle().unwrap())
+                    .send()
+                    .await
+                    .unwrap();
+            }
+        }
+    }
+
+    /// Forgets the DynamoDB calls made so far.
+    pub fn reset_calls(&self) {
+        self.dynamodb_calls.take();
+    }
+
+    /// The DynamoDB operations made since the last reset.
+    pub fn calls(&self) -> Vec<String> {
+        self.dynamodb_calls.take()
+    }
+}
+
+/// A unique email for a test.
+pub fn email(name: &str) -> String {
+    format!(
+        "{name}.{}@example.com",
+        ulid::Ulid::new().to_string().to_lowercase()
+    )
+}

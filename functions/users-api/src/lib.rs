@@ -15,7 +15,8 @@ use shop::messages::Queue;
 use shop::pagination::PageRequest;
 use shop::store::Store;
 use shop::users::{
-    AddressChanges, Credentials, NewAddress, NewUser, ProfileUpdate, RefreshRequest, ResetConfirmation, ResetRequest, Users,
+    AddressChanges, Credentials, NewAddress, NewUser, ProfileUpdate, RefreshRequest,
+    ResetConfirmation, ResetRequest, Users,
 };
 
 /// The function's state, built once per execution environment.
@@ -29,7 +30,11 @@ impl App {
         Self {
             users: Users {
                 store: Store::new(clients.dynamodb.clone(), &config.table_name),
-                tokens: Tokens::new(clients.secrets.clone(), &config.secrets.jwt_access, &config.secrets.jwt_refresh),
+                tokens: Tokens::new(
+                    clients.secrets.clone(),
+                    &config.secrets.jwt_access,
+                    &config.secrets.jwt_refresh,
+                ),
                 notifications: Queue::new(clients.sqs.clone(), &config.queues.notifications),
             },
         }
@@ -94,7 +99,9 @@ async fn profile(app: &App, request: &Incoming) -> ApiResult {
     let caller = app.users.tokens.authenticate(request).await?;
     let profile = app.users.profile(caller.user_id).await?;
     let etag = profile.etag();
-    Ok(Reply::ok(profile).header("etag", &etag).header("cache-control", "private, no-cache"))
+    Ok(Reply::ok(profile)
+        .header("etag", &etag)
+        .header("cache-control", "private, no-cache"))
 }
 
 async fn update_profile(app: &App, request: &Incoming) -> ApiResult {
@@ -102,7 +109,9 @@ async fn update_profile(app: &App, request: &Incoming) -> ApiResult {
     let update = ProfileUpdate::parse(request)?;
     let profile = app.users.update_profile(&caller, update).await?;
     let etag = profile.etag();
-    Ok(Reply::ok(profile).header("etag", &etag).message("Profile updated successfully"))
+    Ok(Reply::ok(profile)
+        .header("etag", &etag)
+        .message("Profile updated successfully"))
 }
 
 fn address_id(request: &Incoming) -> Result<AddressId, ApiError> {
@@ -113,7 +122,9 @@ async fn list_addresses(app: &App, request: &Incoming) -> ApiResult {
     let caller = app.users.tokens.authenticate(request).await?;
     let page = PageRequest::from_query(request, 20)?;
     let (addresses, pagination) = app.users.addresses(&caller, page).await?;
-    Ok(Reply::ok(json!({ "addresses": addresses, "pagination": pagination })))
+    Ok(Reply::ok(
+        json!({ "addresses": addresses, "pagination": pagination }),
+    ))
 }
 
 async fn create_address(app: &App, request: &Incoming) -> ApiResult {
@@ -141,7 +152,8 @@ async fn delete_address(app: &App, request: &Incoming) -> ApiResult {
 async fn request_password_reset(app: &App, request: &Incoming) -> ApiResult {
     let input = ResetRequest::parse(request.body())?;
     app.users.request_password_reset(input).await?;
-    Ok(Reply::accepted(json!(null)).message("If an account exists for this email, a reset link has been sent"))
+    Ok(Reply::accepted(json!(null))
+        .message("If an account exists for this email, a reset link has been sent"))
 }
 
 async fn confirm_password_reset(app: &App, request: &Incoming) -> ApiResult {
@@ -154,11 +166,14 @@ async fn list_users(app: &App, request: &Incoming) -> ApiResult {
     let caller = app.users.tokens.authenticate(request).await?;
     let page = PageRequest::from_query(request, 20)?;
     let (users, pagination) = app.users.list_users(&caller, page).await?;
-    Ok(Reply::ok(json!({ "users": users, "pagination": pagination })))
+    Ok(Reply::ok(
+        json!({ "users": users, "pagination": pagination }),
+    ))
 }
 
 async fn get_user(app: &App, request: &Incoming) -> ApiResult {
     let caller = app.users.tokens.authenticate(request).await?;
-    let user = UserId::parse(request.path_param("userId")?).map_err(|_| ApiError::not_found("User"))?;
+    let user =
+        UserId::parse(request.path_param("userId")?).map_err(|_| ApiError::not_found("User"))?;
     Ok(Reply::ok(app.users.user_for(&caller, user).await?))
 }

@@ -4,5 +4,8 @@
 mod passwords;
 mod tokens;
 
-pub use passwords::{hash_password, verify_password, PasswordHash};
-pub use tokens::{AccessClaims, Caller, IssuedRefresh, RefreshClaims, TokenKeys, Tokens, ACCESS_TTL_SECS, REFRESH_TTL_SECS};
+pub use passwords::{PasswordHash, hash_password, verify_password};
+pub use tokens::{
+    ACCESS_TTL_SECS, AccessClaims, Caller, IssuedRefresh, REFRESH_TTL_SECS, RefreshClaims,
+    TokenKeys, Tokens,
+};

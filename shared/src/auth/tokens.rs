@@ -50,7 +50,11 @@ impl Caller {
 
     /// 403 AUTH_004 unless the caller is an admin.
     pub fn require_admin(&self) -> Result<(), ApiError> {
-        if self.is_admin() { Ok(()) } else { Err(ApiError::forbidden()) }
+        if self.is_admin() {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden())
+        }
     }
 }
 
@@ -102,12 +106,34 @@ impl TokenKeys {
         }
     }
 
-    pub fn issue_access(&self, user_id: UserId, email: &Email, role: Role, now: i64) -> Result<String, ApiError> {
-        let claims = AccessClaims { user_id, email: email.clone(), role, iat: now, exp: now + ACCESS_TTL_SECS };
-        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.access_encoding).map_err(ApiError::internal)
+    pub fn issue_access(
+        &self,
+        user_id: UserId,
+        email: &Email,
+        role: Role,
+        now: i64,
+    ) -> Result<String, ApiError> {
+        let claims = AccessClaims {
+            user_id,
+            email: email.clone(),
+            role,
+            iat: now,
+            exp: now + ACCESS_TTL_SECS,
+        };
+        jsonwebtoken::encode(
+            &Header::new(Algorithm::HS256),
+            &claims,
+            &self.access_encoding,
+        )
+        .map_err(ApiError::internal)
     }
 
-    pub fn issue_refresh(&self, user_id: UserId, session: SessionId, now: i64) -> Result<IssuedRefresh, ApiError> {
+    pub fn issue_refresh(
+        &self,
+        user_id: UserId,
+        session: SessionId,
+        now: i64,
+    ) -> Result<IssuedRefresh, ApiError> {
         let claims = RefreshClaims {
             user_id,
             kind: "refresh".to_owned(),
@@ -116,23 +142,39 @@ impl TokenKeys {
             iat: now,
             exp: now + REFRESH_TTL_SECS,
         };
-        let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.refresh_encoding)
-            .map_err(ApiError::internal)?;
+        let token = jsonwebtoken::encode(
+            &Header::new(Algorithm::HS256),
+            &claims,
+            &self.refresh_encoding,
+        )
+        .map_err(ApiError::internal)?;
         Ok(IssuedRefresh { token, claims })
     }
 
     /// Verifies an access token: 401 AUTH_002 when expired, AUTH_003 for anything
     /// else (bad signature, other algorithm, `alg: none`, malformed).
     pub fn verify_access(&self, token: &str) -> Result<Caller, ApiError> {
-        let data = jsonwebtoken::decode::<AccessClaims>(token, &self.access_decoding, &strict_validation())
-            .map_err(|err| classify(&err))?;
+        let data = jsonwebtoken::decode::<AccessClaims>(
+            token,
+            &self.access_decoding,
+            &strict_validation(),
+        )
+        .map_err(|err| classify(&err))?;
         let claims = data.claims;
-        Ok(Caller { user_id: claims.user_id, email: claims.email, role: claims.role })
+        Ok(Caller {
+            user_id: claims.user_id,
+            email: claims.email,
+            role: claims.role,
+        })
     }
 
     pub fn verify_refresh(&self, token: &str) -> Result<RefreshClaims, ApiError> {
-        let data = jsonwebtoken::decode::<RefreshClaims>(token, &self.refresh_decoding, &strict_validation())
-            .map_err(|err| classify(&err))?;
+        let data = jsonwebtoken::decode::<RefreshClaims>(
+            token,
+            &self.refresh_decoding,
+            &strict_validation(),
+        )
+        .map_err(|err| classify(&err))?;
         if data.claims.kind != "refresh" {
             return Err(ApiError::invalid_token());
         }
@@ -150,7 +192,11 @@ pub struct Tokens {
 }
 
 impl Tokens {
-    pub fn new(client: aws_sdk_secretsmanager::Client, access_secret_id: &str, refresh_secret_id: &str) -> Self {
+    pub fn new(
+        client: aws_sdk_secretsmanager::Client,
+        access_secret_id: &str,
+        refresh_secret_id: &str,
+    ) -> Self {
         Self {
             client,
             access_secret: CachedSecret::new(access_secret_id),
@@ -164,7 +210,10 @@ impl Tokens {
             .get_or_try_init(|| async {
                 let access = self.access_secret.get(&self.client).await?;
                 let refresh = self.refresh_secret.get(&self.client).await?;
-                Ok::<_, SecretError>(TokenKeys::new(access.expose().as_bytes(), refresh.expose().as_bytes()))
+                Ok::<_, SecretError>(TokenKeys::new(
+                    access.expose().as_bytes(),
+                    refresh.expose().as_bytes(),
+                ))
             })
             .await
             .map_err(ApiError::unavailable)
@@ -172,9 +221,9 @@ impl Tokens {
 
     /// The caller of `request`, from its `Authorization: Bearer` header.
     pub async fn authenticate(&self, request: &Incoming) -> Result<Caller, ApiError> {
-        let header = request
-            .header("authorization")
-            .ok_or_else(|| ApiError::new(crate::http::ErrorCode::InvalidToken, "Missing bearer token"))?;
+        let header = request.header("authorization").ok_or_else(|| {
+            ApiError::new(crate::http::ErrorCode::InvalidToken, "Missing bearer token")
+        })?;
         let token = header
             .strip_prefix("Bearer ")
             .or_else(|| header.strip_prefix("bearer "))
@@ -193,7 +242,10 @@ mod tests {
     use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
     fn keys() -> TokenKeys {
-        TokenKeys::new(b"access-key-for-tests-0123456789abcdef", b"refresh-key-for-tests-0123456789abcdef")
+        TokenKeys::new(
+            b"access-key-for-tests-0123456789abcdef",
+            b"refresh-key-for-tests-0123456789abcdef",
+        )
     }
 
     fn now() -> i64 {
@@ -208,7 +260,9 @@ mod tests {
     fn an_issued_access_token_verifies() {
         let keys = keys();
         let user = UserId::generate();
-        let token = keys.issue_access(user, &email(), Role::Admin, now()).unwrap();
+        let token = keys
+            .issue_access(user, &email(), Role::Admin, now())
+            .unwrap();
         let caller = keys.verify_access(&token).unwrap();
         assert_eq!(caller.user_id, user);
         assert!(caller.is_admin());
@@ -217,18 +271,33 @@ mod tests {
     #[test]
     fn an_expired_access_token_is_auth_002() {
         let keys = keys();
-        let token = keys.issue_access(UserId::generate(), &email(), Role::Customer, now() - ACCESS_TTL_SECS - 5).unwrap();
-        assert_eq!(keys.verify_access(&token).unwrap_err().code, ErrorCode::TokenExpired);
+        let token = keys
+            .issue_access(
+                UserId::generate(),
+                &email(),
+                Role::Customer,
+                now() - ACCESS_TTL_SECS - 5,
+            )
+            .unwrap();
+        assert_eq!(
+            keys.verify_access(&token).unwrap_err().code,
+            ErrorCode::TokenExpired
+        );
     }
 
     #[test]
     fn a_tampered_token_is_auth_003() {
         let keys = keys();
-        let token = keys.issue_access(UserId::generate(), &email(), Role::Customer, now()).unwrap();
+        let token = keys
+            .issue_access(UserId::generate(), &email(), Role::Customer, now())
+            .unwrap();
         let mut parts: Vec<String> = token.split('.').map(str::to_owned).collect();
         let payload = String::from_utf8(URL_SAFE_NO_PAD.decode(&parts[1]).unwrap()).unwrap();
         parts[1] = URL_SAFE_NO_PAD.encode(payload.replace("CUSTOMER", "ADMIN"));
-        assert_eq!(keys.verify_access(&parts.join(".")).unwrap_err().code, ErrorCode::InvalidToken);
+        assert_eq!(
+            keys.verify_access(&parts.join(".")).unwrap_err().code,
+            ErrorCode::InvalidToken
+        );
     }
 
     #[test]
@@ -242,22 +311,44 @@ mod tests {
             now() + 600
         );
         let token = format!("{header}.{}.", URL_SAFE_NO_PAD.encode(claims));
-        assert_eq!(keys.verify_access(&token).unwrap_err().code, ErrorCode::InvalidToken);
+        assert_eq!(
+            keys.verify_access(&token).unwrap_err().code,
+            ErrorCode::InvalidToken
+        );
     }
 
     #[test]
     fn another_algorithm_with_the_same_key_is_auth_003() {
         let secret = b"access-key-for-tests-0123456789abcdef";
-        let claims = AccessClaims { user_id: UserId::generate(), email: email(), role: Role::Customer, iat: now(), exp: now() + 600 };
-        let token = jsonwebtoken::encode(&Header::new(Algorithm::HS384), &claims, &EncodingKey::from_secret(secret)).unwrap();
-        assert_eq!(keys().verify_access(&token).unwrap_err().code, ErrorCode::InvalidToken);
+        let claims = AccessClaims {
+            user_id: UserId::generate(),
+            email: email(),
+            role: Role::Customer,
+            iat: now(),
+            exp: now() + 600,
+        };
+        let token = jsonwebtoken::encode(
+            &Header::new(Algorithm::HS384),
+            &claims,
+            &EncodingKey::from_secret(secret),
+        )
+        .unwrap();
+        assert_eq!(
+            keys().verify_access(&token).unwrap_err().code,
+            ErrorCode::InvalidToken
+        );
     }
 
     #[test]
     fn a_refresh_token_is_not_an_access_token() {
         let keys = keys();
-        let refresh = keys.issue_refresh(UserId::generate(), SessionId::generate(), now()).unwrap();
-        assert_eq!(keys.verify_access(&refresh.token).unwrap_err().code, ErrorCode::InvalidToken);
+        let refresh = keys
+            .issue_refresh(UserId::generate(), SessionId::generate(), now())
+            .unwrap();
+        assert_eq!(
+            keys.verify_access(&refresh.token).unwrap_err().code,
+            ErrorCode::InvalidToken
+        );
         assert_eq!(keys.verify_refresh(&refresh.token).unwrap(), refresh.claims);
     }
 }

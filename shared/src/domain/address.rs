@@ -29,7 +29,13 @@ pub struct Address {
 }
 
 /// Rules for one postal field: its JSON name and maximum length.
-const FIELDS: [(&str, usize); 5] = [("street", 200), ("city", 100), ("state", 100), ("zipCode", 20), ("country", 60)];
+const FIELDS: [(&str, usize); 5] = [
+    ("street", 200),
+    ("city", 100),
+    ("state", 100),
+    ("zipCode", 20),
+    ("country", 60),
+];
 
 fn bounded(max: usize) -> impl Fn(&Value) -> Result<String, String> {
     move |value| {
@@ -53,14 +59,22 @@ impl AddressInput {
         let state = form.optional(state.0, bounded(state.1));
         let zip_code = form.required(zip.0, bounded(zip.1));
         let country = form.required(country.0, bounded(country.1));
-        Some(Self { street: street?, city: city?, state: state?, zip_code: zip_code?, country: country? })
+        Some(Self {
+            street: street?,
+            city: city?,
+            state: state?,
+            zip_code: zip_code?,
+            country: country?,
+        })
     }
 
     /// Applies the postal fields present in `form` (a partial update), recording each problem.
     pub fn read_changes(&self, form: &mut Form) -> Option<Self> {
         let mut updated = self.clone();
         for (name, max) in FIELDS {
-            let Some(value) = form.optional(name, bounded(max)) else { continue };
+            let Some(value) = form.optional(name, bounded(max)) else {
+                continue;
+            };
             match (name, value) {
                 ("state", state) => updated.state = state,
                 (_, None) => {}

@@ -40,16 +40,27 @@ impl Money {
         }
         let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
         let digits = |s: &str| s.chars().all(|c| c.is_ascii_digit());
-        if whole.is_empty() || !digits(whole) || !digits(fraction) || fraction.len() > 2 || (text.contains('.') && fraction.is_empty()) {
+        if whole.is_empty()
+            || !digits(whole)
+            || !digits(fraction)
+            || fraction.len() > 2
+            || (text.contains('.') && fraction.is_empty())
+        {
             return Err(InvalidMoney::Format);
         }
         if whole.len() > 12 {
             return Err(InvalidMoney::TooLarge);
         }
         let whole: i64 = whole.parse().map_err(|_| InvalidMoney::Format)?;
-        let fraction: i64 = format!("{fraction:0<2}").parse().map_err(|_| InvalidMoney::Format)?;
+        let fraction: i64 = format!("{fraction:0<2}")
+            .parse()
+            .map_err(|_| InvalidMoney::Format)?;
         let cents = whole * 100 + fraction;
-        if cents > Self::MAX_CENTS { Err(InvalidMoney::TooLarge) } else { Ok(Self(cents)) }
+        if cents > Self::MAX_CENTS {
+            Err(InvalidMoney::TooLarge)
+        } else {
+            Ok(Self(cents))
+        }
     }
 
     pub fn checked_add(self, other: Self) -> Option<Self> {
@@ -100,8 +111,14 @@ mod tests {
 
     #[test]
     fn the_lld_tax_examples_hold() {
-        assert_eq!(Money::parse("199.98").unwrap().percent_bps_floor(800), Money::from_cents(1599));
-        assert_eq!(Money::parse("299.97").unwrap().percent_bps_floor(800), Money::from_cents(2399));
+        assert_eq!(
+            Money::parse("199.98").unwrap().percent_bps_floor(800),
+            Money::from_cents(1599)
+        );
+        assert_eq!(
+            Money::parse("299.97").unwrap().percent_bps_floor(800),
+            Money::from_cents(2399)
+        );
     }
 
     #[test]
@@ -111,7 +128,11 @@ mod tests {
             shipping: Money,
             total: Money,
         }
-        let json = serde_json::to_string(&Summary { shipping: Money::from_cents(1000), total: Money::from_cents(22597) }).unwrap();
+        let json = serde_json::to_string(&Summary {
+            shipping: Money::from_cents(1000),
+            total: Money::from_cents(22597),
+        })
+        .unwrap();
         assert_eq!(json, r#"{"shipping":10.00,"total":225.97}"#);
     }
 

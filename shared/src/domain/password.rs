@@ -6,7 +6,9 @@ use std::fmt;
 pub struct Password(String);
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("must be 8 to 128 characters with an upper-case letter, a lower-case letter, a number and a special character")]
+#[error(
+    "must be 8 to 128 characters with an upper-case letter, a lower-case letter, a number and a special character"
+)]
 pub struct WeakPassword;
 
 impl Password {
@@ -16,8 +18,14 @@ impl Password {
             && text.chars().any(char::is_uppercase)
             && text.chars().any(char::is_lowercase)
             && text.chars().any(|c| c.is_ascii_digit())
-            && text.chars().any(|c| !c.is_alphanumeric() && !c.is_whitespace());
-        if strong { Ok(Self(text.to_owned())) } else { Err(WeakPassword) }
+            && text
+                .chars()
+                .any(|c| !c.is_alphanumeric() && !c.is_whitespace());
+        if strong {
+            Ok(Self(text.to_owned()))
+        } else {
+            Err(WeakPassword)
+        }
     }
 
     pub fn expose(&self) -> &str {
@@ -43,14 +51,24 @@ mod tests {
 
     #[test]
     fn each_rule_is_enforced() {
-        for weak in ["Sh0rt!", "alllower123!", "ALLUPPER123!", "NoDigits!!", "NoSpecial123", &format!("Aa1!{}", "x".repeat(125))] {
+        for weak in [
+            "Sh0rt!",
+            "alllower123!",
+            "ALLUPPER123!",
+            "NoDigits!!",
+            "NoSpecial123",
+            &format!("Aa1!{}", "x".repeat(125)),
+        ] {
             assert!(Password::parse(weak).is_err(), "{weak:?} was accepted");
         }
     }
 
     #[test]
     fn a_password_never_prints() {
-        assert_eq!(format!("{:?}", Password::parse("SecurePass123!").unwrap()), "Password(***)");
+        assert_eq!(
+            format!("{:?}", Password::parse("SecurePass123!").unwrap()),
+            "Password(***)"
+        );
     }
 
     proptest! {

@@ -41,7 +41,9 @@ pub enum ErrorCode {
 impl ErrorCode {
     pub fn status(self) -> StatusCode {
         match self {
-            Self::InvalidCredentials | Self::TokenExpired | Self::InvalidToken => StatusCode::UNAUTHORIZED,
+            Self::InvalidCredentials | Self::TokenExpired | Self::InvalidToken => {
+                StatusCode::UNAUTHORIZED
+            }
             Self::Forbidden => StatusCode::FORBIDDEN,
             Self::InvalidInput
             | Self::MissingField
@@ -86,7 +88,10 @@ pub struct FieldIssue {
 
 impl FieldIssue {
     pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { field: field.into(), message: message.into() }
+        Self {
+            field: field.into(),
+            message: message.into(),
+        }
     }
 }
 
@@ -105,7 +110,13 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        Self { code, message: message.into(), details: None, retry_after: None, cause: None }
+        Self {
+            code,
+            message: message.into(),
+            details: None,
+            retry_after: None,
+            cause: None,
+        }
     }
 
     pub fn with_details(mut self, details: serde_json::Value) -> Self {
@@ -147,7 +158,10 @@ impl ApiError {
     pub fn rate_limited(retry_after_secs: u64) -> Self {
         Self {
             retry_after: Some(retry_after_secs.max(1)),
-            ..Self::new(ErrorCode::RateLimited, "Too many attempts, please try again later")
+            ..Self::new(
+                ErrorCode::RateLimited,
+                "Too many attempts, please try again later",
+            )
         }
     }
 
@@ -177,7 +191,10 @@ impl ApiError {
     pub fn unavailable(cause: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
         Self {
             cause: Some(cause.into()),
-            ..Self::new(ErrorCode::Unavailable, "The service is temporarily unavailable, please retry")
+            ..Self::new(
+                ErrorCode::Unavailable,
+                "The service is temporarily unavailable, please retry",
+            )
         }
     }
 

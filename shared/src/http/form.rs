@@ -21,11 +21,18 @@ impl Form {
                 Ok(Value::Object(fields)) => fields,
                 Ok(_) => return Err(ApiError::invalid_field("body", "must be a JSON object")),
                 Err(err) => {
-                    return Err(ApiError::invalid_field("body", format!("is not valid JSON: {err}")));
+                    return Err(ApiError::invalid_field(
+                        "body",
+                        format!("is not valid JSON: {err}"),
+                    ));
                 }
             }
         };
-        Ok(Self { fields, invalid: Vec::new(), missing: Vec::new() })
+        Ok(Self {
+            fields,
+            invalid: Vec::new(),
+            missing: Vec::new(),
+        })
     }
 
     pub fn has(&self, name: &str) -> bool {
@@ -94,7 +101,11 @@ impl Form {
 
     /// `Ok` when every field read so far was valid, else the 400 naming them all.
     pub fn finish(self) -> Result<(), ApiError> {
-        if self.is_valid() { Ok(()) } else { Err(self.into_error()) }
+        if self.is_valid() {
+            Ok(())
+        } else {
+            Err(self.into_error())
+        }
     }
 
     pub fn into_error(self) -> ApiError {
@@ -132,7 +143,10 @@ mod tests {
         let err = form.into_error();
         assert_eq!(err.code.as_str(), "VAL_001");
         let details = err.details.unwrap().to_string();
-        assert!(details.contains("\"a\"") && details.contains("\"b\""), "{details}");
+        assert!(
+            details.contains("\"a\"") && details.contains("\"b\""),
+            "{details}"
+        );
     }
 
     #[test]

@@ -34,7 +34,9 @@ impl Incoming {
     pub fn new(request: Request) -> Self {
         let query = request.query_string_parameters();
         let path_params = request.path_parameters();
-        let lambda_request_id = request.lambda_context_ref().map(|ctx| ctx.request_id.clone());
+        let lambda_request_id = request
+            .lambda_context_ref()
+            .map(|ctx| ctx.request_id.clone());
         let (route_key, gateway_request_id, source_ip) = match request.request_context_ref() {
             Some(RequestContext::ApiGatewayV2(ctx)) => (
                 ctx.route_key.clone(),
@@ -84,14 +86,21 @@ impl Incoming {
 
     /// An error for a route this function does not serve.
     pub fn unknown_route(&self) -> ApiError {
-        ApiError::new(ErrorCode::NotFound, format!("No route for {} {}", self.method, self.path))
+        ApiError::new(
+            ErrorCode::NotFound,
+            format!("No route for {} {}", self.method, self.path),
+        )
     }
 
     /// Turns a handler result into the LLD envelope, logging any server-side cause.
     pub fn respond(&self, result: ApiResult) -> Response<Body> {
         let (status, mut headers, payload) = match result {
             Ok(reply) => {
-                let envelope = Success { success: true, data: &reply.data, message: reply.message.as_deref() };
+                let envelope = Success {
+                    success: true,
+                    data: &reply.data,
+                    message: reply.message.as_deref(),
+                };
                 let text = serde_json::to_string(&envelope).unwrap_or_default();
                 (reply.status, reply.headers, text)
             }
@@ -100,7 +109,10 @@ impl Incoming {
                 (status, headers, envelope.to_string())
             }
         };
-        headers.insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static("application/json"));
+        headers.insert(
+            http::header::CONTENT_TYPE,
+            http::HeaderValue::from_static("application/json"),
+        );
         if let Ok(value) = http::HeaderValue::from_str(&self.request_id) {
             headers.insert("x-request-id", value);
         }
@@ -113,7 +125,11 @@ impl Incoming {
     fn error_parts(&self, error: ApiError) -> (http::StatusCode, HeaderMap, serde_json::Value) {
         let status = error.status();
         if status.is_server_error() {
-            let chain = error.cause.as_deref().map(|cause| error_chain(cause)).unwrap_or_default();
+            let chain = error
+                .cause
+                .as_deref()
+                .map(|cause| error_chain(cause))
+                .unwrap_or_default();
             tracing::error!(requestId = %self.request_id, path = %self.path, code = error.code.as_str(), cause = %chain, "request failed");
         } else {
             tracing::info!(requestId = %self.request_id, path = %self.path, code = error.code.as_str(), status = status.as_u16(), "request rejected");

@@ -16,8 +16,7 @@ impl Reply {
         Self {
             status,
             // Serialising our own response types cannot fail (string keys, no non-finite floats).
-            data: serde_json::value::to_raw_value(&data)
-                .unwrap_or_default(),
+            data: serde_json::value::to_raw_value(&data).unwrap_or_default(),
             message: None,
             headers: HeaderMap::new(),
         }

@@ -42,7 +42,11 @@ pub struct Key {
 
 impl Key {
     pub fn new(pk: impl Into<String>, sk: impl Into<String>) -> Self {
-        Self { pk: pk.into(), sk: sk.into(), indexes: Vec::new() }
+        Self {
+            pk: pk.into(),
+            sk: sk.into(),
+            indexes: Vec::new(),
+        }
     }
 
     /// Adds `GSIn` keys (`n` is 1-based).

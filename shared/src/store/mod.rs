@@ -52,7 +52,10 @@ where
     aws_sdk_dynamodb::Error: From<SdkError<E, R>>,
 {
     fn from(error: SdkError<E, R>) -> Self {
-        if matches!(error, SdkError::DispatchFailure(_) | SdkError::TimeoutError(_)) {
+        if matches!(
+            error,
+            SdkError::DispatchFailure(_) | SdkError::TimeoutError(_)
+        ) {
             return Self::Unavailable(Box::new(error));
         }
         use aws_sdk_dynamodb::Error as E2;
@@ -79,7 +82,9 @@ impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
         match error {
             StoreError::Unavailable(_) => ApiError::unavailable(error),
-            StoreError::TransactionCancelled(_) if error.is_transaction_conflict() => ApiError::unavailable(error),
+            StoreError::TransactionCancelled(_) if error.is_transaction_conflict() => {
+                ApiError::unavailable(error)
+            }
             _ => ApiError::internal(error),
         }
     }
@@ -94,7 +99,10 @@ pub struct Store {
 
 impl Store {
     pub fn new(client: aws_sdk_dynamodb::Client, table: impl Into<String>) -> Self {
-        Self { client, table: table.into() }
+        Self {
+            client,
+            table: table.into(),
+        }
     }
 
     pub fn client(&self) -> &aws_sdk_dynamodb::Client {

@@ -9,7 +9,9 @@ use super::keys::{self, Key};
 use super::{Item, Store, StoreError, from_item, number, string, to_item};
 use crate::auth::PasswordHash;
 use crate::domain::ids::SessionId;
-use crate::domain::{AddressId, AddressInput, Email, PersonName, PhoneNumber, Role, Timestamp, UserId};
+use crate::domain::{
+    AddressId, AddressInput, Email, PersonName, PhoneNumber, Role, Timestamp, UserId,
+};
 
 /// The profile item: everything about a user but the password.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -129,25 +131,50 @@ pub struct ProfileChanges {
 
 impl Store {
     fn put(&self, item: Item) -> Put {
-        Put::builder().table_name(self.table()).set_item(Some(item)).build().expect("table and item are set")
+        Put::builder()
+            .table_name(self.table())
+            .set_item(Some(item))
+            .build()
+            .expect("table and item are set")
     }
 
-    fn update(&self, key: &Key, expression: &str) -> aws_sdk_dynamodb::types::builders::UpdateBuilder {
-        Update::builder().table_name(self.table()).set_key(Some(key.primary())).update_expression(expression)
+    fn update(
+        &self,
+        key: &Key,
+        expression: &str,
+    ) -> aws_sdk_dynamodb::types::builders::UpdateBuilder {
+        Update::builder()
+            .table_name(self.table())
+            .set_key(Some(key.primary()))
+            .update_expression(expression)
     }
 
     fn delete(&self, key: &Key) -> aws_sdk_dynamodb::types::builders::DeleteBuilder {
-        Delete::builder().table_name(self.table()).set_key(Some(key.primary()))
+        Delete::builder()
+            .table_name(self.table())
+            .set_key(Some(key.primary()))
     }
 
     /// Creates the profile and the email marker together; fails at index 1 when the email is taken.
-    pub async fn create_user(&self, user: &UserRecord, credentials: &CredentialRecord) -> Result<(), StoreError> {
+    pub async fn create_user(
+        &self,
+        user: &UserRecord,
+        credentials: &CredentialRecord,
+    ) -> Result<(), StoreError> {
         let profile = self.put(to_item(&keys::user_profile(user.user_id), user)?);
         let marker = self.put(to_item(&keys::credentials(&user.email), credentials)?);
         self.client()
             .transact_write_items()
-            .transact_items(TransactWriteItem::builder().put(with_condition_put(profile, "attribute_not_exists(PK)")).build())
-            .transact_items(TransactWriteItem::builder().put(with_condition_put(marker, "attribute_not_exists(PK)")).build())
+            .transact_items(
+                TransactWriteItem::builder()
+                    .put(with_condition_put(profile, "attribute_not_exists(PK)"))
+                    .build(),
+            )
+            .transact_items(
+                TransactWriteItem::builder()
+                    .put(with_condition_put(marker, "attribute_not_exists(PK)"))
+                    .build(),
+            )
             .send()
             .await?;
         Ok(())
@@ -167,10 +194,22 @@ impl Store {
             .expect("keys are set");
         let mut state = LoginState::default();
         loop {
-            let output = self.client().batch_get_item().request_items(self.table(), pending).send().await?;
-            let items = output.responses.and_then(|mut tables| tables.remove(self.table())).unwrap_or_default();
+            let output = self
+                .client()
+                .batch_get_item()
+                .request_items(self.table(), pending)
+                .send()
+                .await?;
+            let items = output
+                .responses
+                .and_then(|mut tables| tables.remove(self.table()))
+                .unwrap_or_default();
             for item in items {
-                let pk = item.get(keys::PK).and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
+                let pk = item
+                    .get(keys::PK)
+                    .and_then(|v| v.as_s().ok())
+                    .cloned()
+                    .unwrap_or_default();
                 if pk == credentials_key.pk {
                     state.credentials = Some(from_item(item)?);
                 } else if pk == email_key.pk {
@@ -179,7 +218,10 @@ impl Store {
                     state.ip_throttle = Some(from_item(item)?);
                 }
             }
-            match output.unprocessed_keys.and_then(|mut tables| tables.remove(self.table())) {
+            match output
+                .unprocessed_keys
+                .and_then(|mut tables| tables.remove(self.table()))
+            {
                 Some(rest) if !rest.keys().is_empty() => pending = rest,
                 _ => return Ok(state),
             }
@@ -187,7 +229,12 @@ impl Store {
     }
 
     /// Counts a failed login against `key`: adds to the live window, or starts a new one.
-    pub async fn record_login_failure(&self, key: &Key, now: i64, window_secs: i64) -> Result<(), StoreError> {
+    pub async fn record_login_failure(
+        &self,
+        key: &Key,
+        now: i64,
+        window_secs: i64,
+    ) -> Result<(), StoreError> {
         let cutoff = now - window_secs;
         for _ in 0..3 {
             let added = self
@@ -208,7 +255,11 @@ impl Store {
                     other => return Err(other),
                 },
             }
-            let record = ThrottleRecord { window_start: now, attempts: 1, expires_at: now + window_secs };
+            let record = ThrottleRecord {
+                window_start: now,
+                attempts: 1,
+                expires_at: now + window_secs,
+            };
             let started = self
                 .client()
                 .put_item()
@@ -231,17 +282,30 @@ impl Store {
     }
 
     /// Stores a new session, clearing the email's failed-login window when there was one.
-    pub async fn open_session(&self, session: &SessionRecord, clear_throttle: Option<&Key>) -> Result<(), StoreError> {
+    pub async fn open_session(
+        &self,
+        session: &SessionRecord,
+        clear_throttle: Option<&Key>,
+    ) -> Result<(), StoreError> {
         let item = to_item(&keys::session(session.user_id, session.session_id), session)?;
         match clear_throttle {
             None => {
-                self.client().put_item().table_name(self.table()).set_item(Some(item)).send().await?;
+                self.client()
+                    .put_item()
+                    .table_name(self.table())
+                    .set_item(Some(item))
+                    .send()
+                    .await?;
             }
             Some(throttle) => {
                 self.client()
                     .transact_write_items()
                     .transact_items(TransactWriteItem::builder().put(self.put(item)).build())
-                    .transact_items(TransactWriteItem::builder().delete(self.delete(throttle).build().expect("key is set")).build())
+                    .transact_items(
+                        TransactWriteItem::builder()
+                            .delete(self.delete(throttle).build().expect("key is set"))
+                            .build(),
+                    )
                     .send()
                     .await?;
             }
@@ -289,13 +353,18 @@ impl Store {
 
     /// Revokes every session of `user` (password reset).
     pub async fn delete_all_sessions(&self, user: UserId) -> Result<usize, StoreError> {
-        let keys = self.query_keys(&keys::user_partition(user), keys::SESSION_PREFIX).await?;
+        let keys = self
+            .query_keys(&keys::user_partition(user), keys::SESSION_PREFIX)
+            .await?;
         self.delete_keys(&keys).await?;
         Ok(keys.len())
     }
 
     /// The profile and its addresses in one query (`ADDR#…` sorts before `PROFILE`).
-    pub async fn user_with_addresses(&self, user: UserId) -> Result<Option<(UserRecord, Vec<AddressRecord>)>, StoreError> {
+    pub async fn user_with_addresses(
+        &self,
+        user: UserId,
+    ) -> Result<Option<(UserRecord, Vec<AddressRecord>)>, StoreError> {
         let items = self
             .query_all(|query| {
                 query
@@ -309,7 +378,11 @@ impl Store {
         let mut profile = None;
         let mut addresses = Vec::new();
         for item in items {
-            let sk = item.get(keys::SK).and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
+            let sk = item
+                .get(keys::SK)
+                .and_then(|v| v.as_s().ok())
+                .cloned()
+                .unwrap_or_default();
             if sk == keys::PROFILE {
                 profile = Some(from_item::<UserRecord>(item)?);
             } else if sk.starts_with(keys::ADDRESS_PREFIX) {
@@ -360,15 +433,34 @@ impl Store {
         if !removes.is_empty() {
             expression.push_str(&format!(" REMOVE {}", removes.join(", ")));
         }
-        let profile = update.update_expression(expression).build().expect("key and expression are set");
-        let mut transaction = self.client().transact_write_items().transact_items(TransactWriteItem::builder().update(profile).build());
+        let profile = update
+            .update_expression(expression)
+            .build()
+            .expect("key and expression are set");
+        let mut transaction = self
+            .client()
+            .transact_write_items()
+            .transact_items(TransactWriteItem::builder().update(profile).build());
         if !names.is_empty() {
-            let expression = format!("SET {}", names.iter().map(|(set, _, _)| *set).collect::<Vec<_>>().join(", "));
-            let mut login_copy = self.update(&keys::credentials(email), &expression).condition_expression("attribute_exists(PK)");
+            let expression = format!(
+                "SET {}",
+                names
+                    .iter()
+                    .map(|(set, _, _)| *set)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            let mut login_copy = self
+                .update(&keys::credentials(email), &expression)
+                .condition_expression("attribute_exists(PK)");
             for (_, placeholder, value) in &names {
                 login_copy = login_copy.expression_attribute_values(*placeholder, string(*value));
             }
-            transaction = transaction.transact_items(TransactWriteItem::builder().update(login_copy.build().expect("key is set")).build());
+            transaction = transaction.transact_items(
+                TransactWriteItem::builder()
+                    .update(login_copy.build().expect("key is set"))
+                    .build(),
+            );
         }
         transaction.send().await?;
         Ok(())
@@ -376,9 +468,19 @@ impl Store {
 
     /// Adds an address, counting it against `max` and making it the default when
     /// asked or when the user has none. Fails at index 1 when the limit is reached.
-    pub async fn create_address(&self, user: UserId, address: &AddressRecord, make_default: bool, max: u32) -> Result<(), StoreError> {
+    pub async fn create_address(
+        &self,
+        user: UserId,
+        address: &AddressRecord,
+        make_default: bool,
+        max: u32,
+    ) -> Result<(), StoreError> {
         let item = to_item(&keys::address(user, address.address_id), address)?;
-        let default_expression = if make_default { "defaultAddressId = :id" } else { "defaultAddressId = if_not_exists(defaultAddressId, :id)" };
+        let default_expression = if make_default {
+            "defaultAddressId = :id"
+        } else {
+            "defaultAddressId = if_not_exists(defaultAddressId, :id)"
+        };
         let profile = self
             .update(&keys::user_profile(user), &format!("SET {default_expression}, addressCount = if_not_exists(addressCount, :zero) + :one"))
             .condition_expression("attribute_exists(PK) AND (attribute_not_exists(addressCount) OR addressCount < :max)")
@@ -390,7 +492,14 @@ impl Store {
             .expect("key is set");
         self.client()
             .transact_write_items()
-            .transact_items(TransactWriteItem::builder().put(with_condition_put(self.put(item), "attribute_not_exists(PK)")).build())
+            .transact_items(
+                TransactWriteItem::builder()
+                    .put(with_condition_put(
+                        self.put(item),
+                        "attribute_not_exists(PK)",
+                    ))
+                    .build(),
+            )
             .transact_items(TransactWriteItem::builder().update(profile).build())
             .send()
             .await?;
@@ -414,10 +523,16 @@ impl Store {
             .expression_attribute_values(":expected", number(expected_version))
             .build()
             .expect("table and item are set");
-        let mut transaction = self.client().transact_write_items().transact_items(TransactWriteItem::builder().put(put).build());
+        let mut transaction = self
+            .client()
+            .transact_write_items()
+            .transact_items(TransactWriteItem::builder().put(put).build());
         let id = string(address.address_id.to_string());
         let profile = match default_change {
-            Some(true) => Some(self.update(&keys::user_profile(user), "SET defaultAddressId = :id").expression_attribute_values(":id", id)),
+            Some(true) => Some(
+                self.update(&keys::user_profile(user), "SET defaultAddressId = :id")
+                    .expression_attribute_values(":id", id),
+            ),
             Some(false) => Some(
                 self.update(&keys::user_profile(user), "REMOVE defaultAddressId")
                     .condition_expression("defaultAddressId = :id")
@@ -426,14 +541,23 @@ impl Store {
             None => None,
         };
         if let Some(profile) = profile {
-            transaction = transaction.transact_items(TransactWriteItem::builder().update(profile.build().expect("key is set")).build());
+            transaction = transaction.transact_items(
+                TransactWriteItem::builder()
+                    .update(profile.build().expect("key is set"))
+                    .build(),
+            );
         }
         transaction.send().await?;
         Ok(())
     }
 
     /// Deletes an address; `was_default` must match the profile (index 1 fails otherwise).
-    pub async fn delete_address(&self, user: UserId, address: AddressId, was_default: bool) -> Result<(), StoreError> {
+    pub async fn delete_address(
+        &self,
+        user: UserId,
+        address: AddressId,
+        was_default: bool,
+    ) -> Result<(), StoreError> {
         let id = string(address.to_string());
         let profile = if was_default {
             self.update(&keys::user_profile(user), "ADD addressCount :minus REMOVE defaultAddressId")
@@ -446,7 +570,11 @@ impl Store {
         .expression_attribute_values(":minus", number(-1))
         .build()
         .expect("key is set");
-        let address = self.delete(&keys::address(user, address)).condition_expression("attribute_exists(PK)").build().expect("key is set");
+        let address = self
+            .delete(&keys::address(user, address))
+            .condition_expression("attribute_exists(PK)")
+            .build()
+            .expect("key is set");
         self.client()
             .transact_write_items()
             .transact_items(TransactWriteItem::builder().delete(address).build())
@@ -457,9 +585,18 @@ impl Store {
     }
 
     /// Newest users first, one page, with the total; the count and the page are read concurrently.
-    pub async fn list_users(&self, page: u32, limit: u32) -> Result<(Vec<UserRecord>, u64), StoreError> {
-        let (items, total) = self.query_page(keys::GSI1, "GSI1PK", keys::ALL_USERS, false, page, limit).await?;
-        let users = items.into_iter().map(from_item).collect::<Result<Vec<UserRecord>, _>>()?;
+    pub async fn list_users(
+        &self,
+        page: u32,
+        limit: u32,
+    ) -> Result<(Vec<UserRecord>, u64), StoreError> {
+        let (items, total) = self
+            .query_page(keys::GSI1, "GSI1PK", keys::ALL_USERS, false, page, limit)
+            .await?;
+        let users = items
+            .into_iter()
+            .map(from_item)
+            .collect::<Result<Vec<UserRecord>, _>>()?;
         Ok((users, total))
     }
 
@@ -476,7 +613,12 @@ impl Store {
     }
 
     /// Sets the role on both the profile and the login record.
-    pub async fn set_role(&self, user: UserId, email: &Email, role: Role) -> Result<(), StoreError> {
+    pub async fn set_role(
+        &self,
+        user: UserId,
+        email: &Email,
+        role: Role,
+    ) -> Result<(), StoreError> {
         let value = string(role.as_str());
         let profile = self
             .update(&keys::user_profile(user), "SET #role = :role")
@@ -524,7 +666,13 @@ impl Store {
     }
 
     /// Uses the reset token (index 0 fails when used or expired) and sets the new hash.
-    pub async fn consume_reset(&self, digest: &str, reset: &ResetRecord, hash: &PasswordHash, now: i64) -> Result<(), StoreError> {
+    pub async fn consume_reset(
+        &self,
+        digest: &str,
+        reset: &ResetRecord,
+        hash: &PasswordHash,
+        now: i64,
+    ) -> Result<(), StoreError> {
         let token = self
             .delete(&keys::password_reset(digest))
             .condition_expression("attribute_exists(PK) AND expiresAt > :now")
@@ -553,12 +701,17 @@ impl Store {
     /// Every item a query returns, following pagination.
     pub async fn query_all(
         &self,
-        build: impl Fn(aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder) -> aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder,
+        build: impl Fn(
+            aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder,
+        ) -> aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder,
     ) -> Result<Vec<Item>, StoreError> {
         let mut items = Vec::new();
         let mut start = None;
         loop {
-            let output = build(self.client().query().table_name(self.table())).set_exclusive_start_key(start).send().await?;
+            let output = build(self.client().query().table_name(self.table()))
+                .set_exclusive_start_key(start)
+                .send()
+                .await?;
             items.extend(output.items.unwrap_or_default());
             match output.last_evaluated_key {
                 Some(key) if !key.is_empty() => start = Some(key),
@@ -596,13 +749,26 @@ impl Store {
                 .iter()
                 .map(|key| {
                     WriteRequest::builder()
-                        .delete_request(DeleteRequest::builder().set_key(Some(key.primary())).build().expect("key is set"))
+                        .delete_request(
+                            DeleteRequest::builder()
+                                .set_key(Some(key.primary()))
+                                .build()
+                                .expect("key is set"),
+                        )
                         .build()
                 })
                 .collect();
             for attempt in 0..8u32 {
-                let output = self.client().batch_write_item().request_items(self.table(), requests).send().await?;
-                requests = output.unprocessed_items.and_then(|mut tables| tables.remove(self.table())).unwrap_or_default();
+                let output = self
+                    .client()
+                    .batch_write_item()
+                    .request_items(self.table(), requests)
+                    .send()
+                    .await?;
+                requests = output
+                    .unprocessed_items
+                    .and_then(|mut tables| tables.remove(self.table()))
+                    .unwrap_or_default();
                 if requests.is_empty() {
                     break;
                 }

@@ -23,7 +23,10 @@ impl NewAddress {
         let (Some(fields), Some(is_default)) = (fields, is_default) else {
             return Err(form.into_error());
         };
-        Ok(Self { fields, is_default: is_default.unwrap_or(false) })
+        Ok(Self {
+            fields,
+            is_default: is_default.unwrap_or(false),
+        })
     }
 }
 
@@ -35,7 +38,9 @@ pub struct AddressChanges {
 
 impl AddressChanges {
     pub fn parse(body: &[u8]) -> Result<Self, ApiError> {
-        Ok(Self { form: Form::from_body(body)? })
+        Ok(Self {
+            form: Form::from_body(body)?,
+        })
     }
 }
 
@@ -43,24 +48,41 @@ impl AddressChanges {
 const ATTEMPTS: usize = 3;
 
 impl Users {
-    async fn address_state(&self, caller: &Caller) -> Result<(Option<AddressId>, Vec<AddressRecord>), ApiError> {
-        let (profile, addresses) =
-            self.store.user_with_addresses(caller.user_id).await?.ok_or_else(|| ApiError::not_found("User"))?;
+    async fn address_state(
+        &self,
+        caller: &Caller,
+    ) -> Result<(Option<AddressId>, Vec<AddressRecord>), ApiError> {
+        let (profile, addresses) = self
+            .store
+            .user_with_addresses(caller.user_id)
+            .await?
+            .ok_or_else(|| ApiError::not_found("User"))?;
         Ok((profile.default_address_id, addresses))
     }
 
     /// One Query; the list is small (at most [`MAX_ADDRESSES`]) and paginated in memory.
     #[tracing::instrument(skip_all, fields(userId = %caller.user_id))]
-    pub async fn addresses(&self, caller: &Caller, page: PageRequest) -> Result<(Vec<AddressView>, Pagination), ApiError> {
+    pub async fn addresses(
+        &self,
+        caller: &Caller,
+        page: PageRequest,
+    ) -> Result<(Vec<AddressView>, Pagination), ApiError> {
         let (default, mut addresses) = self.address_state(caller).await?;
         addresses.sort_by_key(|address| address.address_id);
-        let views = addresses.iter().map(|address| AddressView::new(address, default)).collect();
+        let views = addresses
+            .iter()
+            .map(|address| AddressView::new(address, default))
+            .collect();
         Ok(page_of(views, page))
     }
 
     /// One TransactWriteItems: the address and the profile's count (and default).
     #[tracing::instrument(skip_all, fields(userId = %caller.user_id))]
-    pub async fn create_address(&self, caller: &Caller, input: NewAddress) -> Result<AddressView, ApiError> {
+    pub async fn create_address(
+        &self,
+        caller: &Caller,
+        input: NewAddress,
+    ) -> Result<AddressView, ApiError> {
         let now = Timestamp::now();
         let record = AddressRecord {
             address_id: AddressId::generate(),
@@ -88,7 +110,12 @@ impl Users {
     /// Reads the current state, then one conditional transaction; `version` in the
     /// body, when sent, must match (409 otherwise).
     #[tracing::instrument(skip_all, fields(userId = %caller.user_id))]
-    pub async fn update_address(&self, caller: &Caller, address_id: AddressId, changes: AddressChanges) -> Result<AddressView, ApiError> {
+    pub async fn update_address(
+        &self,
+        caller: &Caller,
+        address_id: AddressId,
+        changes: AddressChanges,
+    ) -> Result<AddressView, ApiError> {
         let AddressChanges { mut form } = changes;
         let is_default = form.optional("isDefault", boolean);
         let expected = form.optional("version", |v| unsigned(v).map_err(str::to_owned));
@@ -99,7 +126,8 @@ impl Users {
                 .find(|address| address.address_id == address_id)
                 .ok_or_else(|| ApiError::not_found("Address"))?;
             let fields = current.fields().read_changes(&mut form);
-            let (Some(fields), Some(is_default), Some(expected)) = (fields, is_default, expected) else {
+            let (Some(fields), Some(is_default), Some(expected)) = (fields, is_default, expected)
+            else {
                 return Err(form.into_error());
             };
             if !form.is_valid() {
@@ -114,8 +142,17 @@ impl Users {
                 _ => None,
             };
             let version = current.version;
-            let updated = AddressRecord { version: version + 1, updated_at: Timestamp::now(), ..current }.with_fields(fields);
-            match self.store.update_address(caller.user_id, &updated, version, default_change).await {
+            let updated = AddressRecord {
+                version: version + 1,
+                updated_at: Timestamp::now(),
+                ..current
+            }
+            .with_fields(fields);
+            match self
+                .store
+                .update_address(caller.user_id, &updated, version, default_change)
+                .await
+            {
                 Ok(()) => {
                     let default = match default_change {
                         Some(true) => Some(address_id),
@@ -124,9 +161,14 @@ impl Users {
                     };
                     return Ok(AddressView::new(&updated, default));
                 }
-                Err(err) if expected.is_some() && err.failed_condition_at(0) => return Err(ApiError::stale_version()),
+                Err(err) if expected.is_some() && err.failed_condition_at(0) => {
+                    return Err(ApiError::stale_version());
+                }
                 // A concurrent change: read again and retry.
-                Err(err) if err.failed_condition_at(0) || err.failed_condition_at(1) || err.is_transaction_conflict() => {}
+                Err(err)
+                    if err.failed_condition_at(0)
+                        || err.failed_condition_at(1)
+                        || err.is_transaction_conflict() => {}
                 Err(err) => return Err(err.into()),
             }
             form = Form::from_body(b"{}")?;
@@ -136,15 +178,28 @@ impl Users {
 
     /// Reads the current state, then one conditional transaction.
     #[tracing::instrument(skip_all, fields(userId = %caller.user_id))]
-    pub async fn delete_address(&self, caller: &Caller, address_id: AddressId) -> Result<(), ApiError> {
+    pub async fn delete_address(
+        &self,
+        caller: &Caller,
+        address_id: AddressId,
+    ) -> Result<(), ApiError> {
         for _ in 0..ATTEMPTS {
             let (default, addresses) = self.address_state(caller).await?;
-            if !addresses.iter().any(|address| address.address_id == address_id) {
+            if !addresses
+                .iter()
+                .any(|address| address.address_id == address_id)
+            {
                 return Err(ApiError::not_found("Address"));
             }
-            match self.store.delete_address(caller.user_id, address_id, default == Some(address_id)).await {
+            match self
+                .store
+                .delete_address(caller.user_id, address_id, default == Some(address_id))
+                .await
+            {
                 Ok(()) => return Ok(()),
-                Err(err) if err.failed_condition_at(0) => return Err(ApiError::not_found("Address")),
+                Err(err) if err.failed_condition_at(0) => {
+                    return Err(ApiError::not_found("Address"));
+                }
                 Err(err) if err.failed_condition_at(1) || err.is_transaction_conflict() => {}
                 Err(err) => return Err(err.into()),
             }

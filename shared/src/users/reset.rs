@@ -21,7 +21,9 @@ pub struct ResetRequest {
 impl ResetRequest {
     pub fn parse(body: &[u8]) -> Result<Self, ApiError> {
         let mut form = Form::from_body(body)?;
-        let email = form.required("email", |v| Email::parse(&text(v)?).map_err(|e| e.to_string()));
+        let email = form.required("email", |v| {
+            Email::parse(&text(v)?).map_err(|e| e.to_string())
+        });
         let Some(email) = email else {
             return Err(form.into_error());
         };
@@ -39,17 +41,25 @@ impl ResetConfirmation {
     pub fn parse(body: &[u8]) -> Result<Self, ApiError> {
         let mut form = Form::from_body(body)?;
         let token = form.required("token", text);
-        let new_password = form.required("newPassword", |v| Password::parse(&text(v)?).map_err(|e| e.to_string()));
+        let new_password = form.required("newPassword", |v| {
+            Password::parse(&text(v)?).map_err(|e| e.to_string())
+        });
         let (Some(token), Some(new_password)) = (token, new_password) else {
             return Err(form.into_error());
         };
-        Ok(Self { token, new_password })
+        Ok(Self {
+            token,
+            new_password,
+        })
     }
 }
 
 /// Only the digest is stored: a leaked table does not leak usable tokens.
 fn digest(token: &str) -> String {
-    Sha256::digest(token.as_bytes()).iter().map(|byte| format!("{byte:02x}")).collect()
+    Sha256::digest(token.as_bytes())
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
 }
 
 fn invalid_reset_token() -> ApiError {
@@ -69,7 +79,11 @@ impl Users {
         rand::rng().fill_bytes(&mut bytes);
         let token = URL_SAFE_NO_PAD.encode(bytes);
         let expires_at = Timestamp::now().plus_seconds(RESET_TOKEN_TTL_SECS);
-        let record = ResetRecord { user_id: credentials.user_id, email: credentials.email.clone(), expires_at: expires_at.unix() };
+        let record = ResetRecord {
+            user_id: credentials.user_id,
+            email: credentials.email.clone(),
+            expires_at: expires_at.unix(),
+        };
         self.store.create_reset(&digest(&token), &record).await?;
         let message = NotificationMessage::new(Notification::PasswordReset {
             user_id: credentials.user_id,
@@ -87,14 +101,29 @@ impl Users {
 
     /// Uses the token once, sets the new password and revokes every session.
     #[tracing::instrument(skip_all)]
-    pub async fn confirm_password_reset(&self, confirmation: ResetConfirmation) -> Result<(), ApiError> {
+    pub async fn confirm_password_reset(
+        &self,
+        confirmation: ResetConfirmation,
+    ) -> Result<(), ApiError> {
         let digest = digest(&confirmation.token);
         let now = Timestamp::now().unix();
-        let reset = self.store.reset(&digest).await?.filter(|reset| reset.expires_at > now).ok_or_else(invalid_reset_token)?;
+        let reset = self
+            .store
+            .reset(&digest)
+            .await?
+            .filter(|reset| reset.expires_at > now)
+            .ok_or_else(invalid_reset_token)?;
         let hash = hash_password(&confirmation.new_password).await?;
-        self.store.consume_reset(&digest, &reset, &hash, now).await.map_err(|err| {
-            if err.failed_condition_at(0) { invalid_reset_token() } else { err.into() }
-        })?;
+        self.store
+            .consume_reset(&digest, &reset, &hash, now)
+            .await
+            .map_err(|err| {
+                if err.failed_condition_at(0) {
+                    invalid_reset_token()
+                } else {
+                    err.into()
+                }
+            })?;
         let revoked = self.store.delete_all_sessions(reset.user_id).await?;
         tracing::info!(userId = %reset.user_id, revoked, "password reset; sessions revoked");
         Ok(())

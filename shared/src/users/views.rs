@@ -88,9 +88,15 @@ impl ProfileView {
             email: user.email.to_string(),
             first_name: user.first_name.as_str().to_owned(),
             last_name: user.last_name.as_str().to_owned(),
-            phone_number: user.phone_number.as_ref().map(|phone| phone.as_str().to_owned()),
+            phone_number: user
+                .phone_number
+                .as_ref()
+                .map(|phone| phone.as_str().to_owned()),
             role: user.role,
-            addresses: addresses.iter().map(|a| AddressView::new(a, user.default_address_id)).collect(),
+            addresses: addresses
+                .iter()
+                .map(|a| AddressView::new(a, user.default_address_id))
+                .collect(),
             version: user.version,
             created_at: user.created_at,
             updated_at: user.updated_at,
