@@ -12,6 +12,8 @@ commands:
   serve          provision the local emulators and serve the API on 127.0.0.1:3000
                  (--port N, --prefix NAME)
   provision      create the table, queues and secrets, then exit (--prefix NAME)
+  env FUNCTION   print the function's resolved environment as `export` lines
+                 (for `cargo lambda watch`; --prefix NAME)
   create-admin   create an admin account, or promote an existing one
                  --email E --password P [--first-name F] [--last-name L]
                  [--table NAME]  (a deployed table: uses your AWS credentials when
@@ -48,6 +50,7 @@ async fn main() {
             .await
             .map(|stack| println!("provisioned table {}", stack.table_name)),
         "create-admin" => create_admin(&args).await,
+        "env" => print_env(&args).await,
         other => Err(format!("unknown command {other:?}\n\n{USAGE}").into()),
     };
     if let Err(err) = result {
@@ -102,6 +105,23 @@ async fn serve(args: &Args) -> Result<(), BoxError> {
         let _ = tokio::signal::ctrl_c().await;
     };
     shop_local::server::serve(gateway, listener, shutdown).await?;
+    Ok(())
+}
+
+async fn print_env(args: &Args) -> Result<(), BoxError> {
+    let binary = args
+        .0
+        .first()
+        .filter(|a| !a.starts_with("--"))
+        .ok_or_else(|| format!("env needs a function name\n\n{USAGE}"))?;
+    let stack = provision(args).await?;
+    let function = stack
+        .function(binary)
+        .ok_or_else(|| format!("template.yaml has no function {binary}"))?;
+    let env = stack.local_environment(function)?;
+    for (name, value) in env {
+        println!("export {name}='{}'", value.replace('\'', "'\\''"));
+    }
     Ok(())
 }
 

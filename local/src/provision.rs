@@ -228,8 +228,17 @@ impl Stack {
             .collect()
     }
 
-    /// The function's typed config: its template environment plus the endpoint overrides.
+    /// The function's typed config, from [`Self::local_environment`].
     pub fn config(&self, function: &FunctionDef) -> Result<Config, BoxError> {
+        let env = self.local_environment(function)?;
+        Ok(Config::from_lookup(|name| env.get(name).cloned())?)
+    }
+
+    /// The function's environment plus the endpoint overrides of the emulators.
+    pub fn local_environment(
+        &self,
+        function: &FunctionDef,
+    ) -> Result<BTreeMap<String, String>, BoxError> {
         let mut env = self.environment(function)?;
         let overrides = [
             ("DYNAMODB_ENDPOINT", &self.endpoints.dynamodb),
@@ -242,7 +251,7 @@ impl Stack {
                 env.insert(name.to_owned(), value.clone());
             }
         }
-        Ok(Config::from_lookup(|name| env.get(name).cloned())?)
+        Ok(env)
     }
 
     pub fn function(&self, binary: &str) -> Option<&FunctionDef> {

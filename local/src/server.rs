@@ -11,6 +11,7 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
+use tracing::Instrument;
 
 use crate::functions::Functions;
 use crate::gateway::{self, HttpCall};
@@ -41,11 +42,13 @@ impl Gateway {
                 );
             }
         };
-        match self
+        // The span the Lambda runtime opens for each invocation, so every log line carries the request id.
+        let span = tracing::info_span!("Lambda runtime invoke", requestId = %request_id, function = %matched.target.function);
+        let invocation = self
             .functions
             .call_http(&matched.target.function, request)
-            .await
-        {
+            .instrument(span);
+        match invocation.await {
             Ok(response) => {
                 let (parts, body) = response.into_parts();
                 Response::from_parts(parts, Full::new(Bytes::copy_from_slice(body.as_ref())))

@@ -1,0 +1,49 @@
+# The two commands: `make dev` runs the whole stack locally, `make test` runs every test.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+.PHONY: help dev test unit lint fmt validate install stack-start stack-stop stack-status admin build
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
+
+dev: ## Run the emulators and the API on http://127.0.0.1:3000 (Ctrl-C stops them)
+	@scripts/dev.sh
+
+test: ## Run all tests against a private emulator stack on free ports
+	@scripts/with-stack.sh cargo test --workspace --locked
+
+unit: ## Run the tests that need no emulator
+	cargo test --workspace --locked --lib --bins
+
+lint: ## cargo fmt --check, clippy -D warnings, cfn-lint
+	cargo fmt --all -- --check
+	cargo clippy --workspace --all-targets --locked -- -D warnings
+	@scripts/stack.sh install
+	.local/venv/bin/cfn-lint template.yaml
+
+fmt: ## Format the code
+	cargo fmt --all
+
+validate: ## Lint template.yaml offline
+	@scripts/stack.sh install
+	.local/venv/bin/cfn-lint template.yaml
+
+install: ## Install the emulators into .local/
+	@scripts/stack.sh install
+
+stack-start: ## Start the dev emulators in the background
+	@STACK_DIR=.local/dev STACK_MODE=dev scripts/stack.sh start
+
+stack-stop: ## Stop the dev emulators
+	@STACK_DIR=.local/dev scripts/stack.sh stop
+
+stack-status: ## Show the dev emulators
+	@STACK_DIR=.local/dev scripts/stack.sh status
+
+admin: ## Create or promote an admin on the dev stack: make admin EMAIL=... PASSWORD=...
+	@test -n "$(EMAIL)" -a -n "$(PASSWORD)" || { echo "usage: make admin EMAIL=you@example.com PASSWORD='...'"; exit 2; }
+	@source .local/dev/env && cargo run --quiet -p shop-local -- create-admin --email "$(EMAIL)" --password "$(PASSWORD)"
+
+build: ## Build every function for Lambda (arm64) with SAM and cargo-lambda
+	sam build
