@@ -454,4 +454,37 @@ mod tests {
             .unwrap();
         assert_eq!(notifications.redrive, Some(("NotificationsDLQ".into(), 5)));
     }
+
+    #[test]
+    fn openapi_documents_exactly_the_template_routes() {
+        let root = Template::default_path();
+        let spec: Value = serde_norway::from_str(
+            &std::fs::read_to_string(root.with_file_name("openapi.yaml")).unwrap(),
+        )
+        .unwrap();
+        let mut documented: Vec<String> = get(&spec, "paths")
+            .and_then(Value::as_mapping)
+            .unwrap()
+            .iter()
+            .flat_map(|(path, operations)| {
+                let path = path.as_str().unwrap().to_owned();
+                operations
+                    .as_mapping()
+                    .unwrap()
+                    .keys()
+                    .filter_map(Value::as_str)
+                    .filter(|method| ["get", "post", "put", "patch", "delete"].contains(method))
+                    .map(move |method| format!("{} {path}", method.to_uppercase()))
+            })
+            .collect();
+        let template = Template::load(&root).unwrap();
+        let mut routed: Vec<String> = template
+            .functions
+            .iter()
+            .flat_map(|f| f.routes.iter().map(HttpRoute::key))
+            .collect();
+        documented.sort();
+        routed.sort();
+        assert_eq!(documented, routed);
+    }
 }

@@ -68,22 +68,52 @@ impl AddressInput {
         })
     }
 
-    /// Applies the postal fields present in `form` (a partial update), recording each problem.
-    pub fn read_changes(&self, form: &mut Form) -> Option<Self> {
-        let mut updated = self.clone();
-        for (name, max) in FIELDS {
-            let Some(value) = form.optional(name, bounded(max)) else {
-                continue;
-            };
-            match (name, value) {
-                ("state", state) => updated.state = state,
-                (_, None) => {}
-                ("street", Some(v)) => updated.street = v,
-                ("city", Some(v)) => updated.city = v,
-                ("zipCode", Some(v)) => updated.zip_code = v,
-                (_, Some(v)) => updated.country = v,
-            }
+    /// Reads the postal fields present in `form` (a partial update; `state: null`
+    /// clears the state), recording each problem.
+    pub fn read_patch(form: &mut Form) -> Option<AddressPatch> {
+        let [street, city, state, zip, country] = FIELDS;
+        let street = form.optional(street.0, bounded(street.1));
+        let city = form.optional(city.0, bounded(city.1));
+        let state = if form.is_null(state.0) {
+            Some(Some(None))
+        } else {
+            form.optional(state.0, bounded(state.1))
+                .map(|s| s.map(Some))
+        };
+        let zip_code = form.optional(zip.0, bounded(zip.1));
+        let country = form.optional(country.0, bounded(country.1));
+        Some(AddressPatch {
+            street: street?,
+            city: city?,
+            state: state?,
+            zip_code: zip_code?,
+            country: country?,
+        })
+    }
+}
+
+/// Postal fields to change; `None` keeps a field, `state: Some(None)` clears it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AddressPatch {
+    pub street: Option<String>,
+    pub city: Option<String>,
+    pub state: Option<Option<String>>,
+    pub zip_code: Option<String>,
+    pub country: Option<String>,
+}
+
+impl AddressPatch {
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
+
+    pub fn apply(&self, fields: AddressInput) -> AddressInput {
+        AddressInput {
+            street: self.street.clone().unwrap_or(fields.street),
+            city: self.city.clone().unwrap_or(fields.city),
+            state: self.state.clone().unwrap_or(fields.state),
+            zip_code: self.zip_code.clone().unwrap_or(fields.zip_code),
+            country: self.country.clone().unwrap_or(fields.country),
         }
-        Some(updated)
     }
 }

@@ -24,10 +24,12 @@ macro_rules! prefixed_id {
                 Self(ulid::Ulid::new())
             }
 
+            /// Accepts only the canonical spelling (upper-case Crockford base32), so
+            /// one id never has two spellings.
             pub fn parse(text: &str) -> Result<Self, InvalidId> {
                 text.strip_prefix(concat!($prefix, "_"))
                     .filter(|rest| rest.len() == 26)
-                    .and_then(|rest| ulid::Ulid::from_string(rest).ok())
+                    .and_then(|rest| ulid::Ulid::from_string(rest).ok().filter(|id| id.to_string() == rest))
                     .map(Self)
                     .ok_or(InvalidId { prefix: $prefix })
             }
@@ -97,6 +99,12 @@ mod tests {
         assert!(UserId::parse(&text).is_err());
         assert!(UserId::parse("usr_").is_err());
         assert!(UserId::parse("usr_1234567890").is_err());
+        let canonical = UserId::generate().to_string();
+        assert!(UserId::parse(&canonical.to_lowercase()).is_err());
+        assert!(
+            UserId::parse("usr_8ZZZZZZZZZZZZZZZZZZZZZZZZZ").is_err(),
+            "overflowing ids are not canonical"
+        );
     }
 
     proptest! {

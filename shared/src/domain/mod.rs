@@ -9,7 +9,7 @@ pub mod person;
 pub mod role;
 pub mod timestamp;
 
-pub use address::{Address, AddressInput};
+pub use address::{Address, AddressInput, AddressPatch};
 pub use email::Email;
 pub use ids::{AddressId, UserId};
 pub use money::Money;

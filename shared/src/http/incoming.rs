@@ -2,8 +2,6 @@ use http::{HeaderMap, Method};
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};
 use serde_json::json;
-use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 
 use super::{ApiError, ApiResult, ErrorCode};
 
@@ -141,7 +139,7 @@ impl Incoming {
         let mut body = json!({
             "code": error.code.as_str(),
             "message": error.message,
-            "timestamp": OffsetDateTime::now_utc().format(&Rfc3339).unwrap_or_default(),
+            "timestamp": crate::domain::Timestamp::now().to_string(),
             "path": self.path,
             "requestId": self.request_id,
         });

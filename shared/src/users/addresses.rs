@@ -3,7 +3,7 @@
 use super::views::AddressView;
 use super::{MAX_ADDRESSES, Users};
 use crate::auth::Caller;
-use crate::domain::{AddressId, AddressInput, Timestamp};
+use crate::domain::{AddressId, AddressInput, AddressPatch, Timestamp};
 use crate::http::form_value::{boolean, unsigned};
 use crate::http::{ApiError, ErrorCode, Form};
 use crate::pagination::{PageRequest, Pagination, page_of};
@@ -30,16 +30,36 @@ impl NewAddress {
     }
 }
 
-/// A partial update of an address, read against its current state.
+/// A partial update of an address, applied to its current state.
 #[derive(Debug)]
 pub struct AddressChanges {
-    form: Form,
+    pub patch: AddressPatch,
+    pub is_default: Option<bool>,
+    /// When sent, the update applies only to this version (409 otherwise).
+    pub expected_version: Option<u64>,
 }
 
 impl AddressChanges {
     pub fn parse(body: &[u8]) -> Result<Self, ApiError> {
+        let mut form = Form::from_body(body)?;
+        let patch = AddressInput::read_patch(&mut form);
+        let is_default = form.optional("isDefault", boolean);
+        let expected_version = form.optional("version", |v| unsigned(v).map_err(str::to_owned));
+        let (Some(patch), Some(is_default), Some(expected_version)) =
+            (patch, is_default, expected_version)
+        else {
+            return Err(form.into_error());
+        };
+        if patch.is_empty() && is_default.is_none() {
+            return Err(ApiError::invalid_field(
+                "body",
+                "must change at least one address field or isDefault",
+            ));
+        }
         Ok(Self {
-            form: Form::from_body(body)?,
+            patch,
+            is_default,
+            expected_version,
         })
     }
 }
@@ -95,14 +115,19 @@ impl Users {
             created_at: now,
             updated_at: now,
         };
-        self.store.create_address(caller.user_id, &record, input.is_default, MAX_ADDRESSES).await.map_err(|err| {
-            if err.failed_condition_at(1) {
-                ApiError::new(ErrorCode::InvalidInput, format!("At most {MAX_ADDRESSES} addresses can be saved"))
-                    .with_details(serde_json::json!([{"field": "addresses", "message": format!("limit of {MAX_ADDRESSES} reached")}]))
-            } else {
-                err.into()
+        if let Err(err) = self
+            .store
+            .create_address(caller.user_id, &record, input.is_default, MAX_ADDRESSES)
+            .await
+        {
+            if !err.failed_condition_at(1) {
+                return Err(err.into());
             }
-        })?;
+            // The profile refused: either it is gone or the address book is full.
+            self.address_state(caller).await?;
+            return Err(ApiError::new(ErrorCode::InvalidInput, format!("At most {MAX_ADDRESSES} addresses can be saved"))
+                .with_details(serde_json::json!([{"field": "addresses", "message": format!("limit of {MAX_ADDRESSES} reached")}])));
+        }
         let (default, _) = self.address_state(caller).await?;
         Ok(AddressView::new(&record, default))
     }
@@ -116,32 +141,24 @@ impl Users {
         address_id: AddressId,
         changes: AddressChanges,
     ) -> Result<AddressView, ApiError> {
-        let AddressChanges { mut form } = changes;
-        let is_default = form.optional("isDefault", boolean);
-        let expected = form.optional("version", |v| unsigned(v).map_err(str::to_owned));
         for _ in 0..ATTEMPTS {
             let (default, addresses) = self.address_state(caller).await?;
             let current = addresses
                 .into_iter()
                 .find(|address| address.address_id == address_id)
                 .ok_or_else(|| ApiError::not_found("Address"))?;
-            let fields = current.fields().read_changes(&mut form);
-            let (Some(fields), Some(is_default), Some(expected)) = (fields, is_default, expected)
-            else {
-                return Err(form.into_error());
-            };
-            if !form.is_valid() {
-                return Err(form.into_error());
-            }
-            if expected.is_some_and(|version| version != current.version) {
+            if changes
+                .expected_version
+                .is_some_and(|version| version != current.version)
+            {
                 return Err(ApiError::stale_version());
             }
             let currently_default = default == Some(address_id);
-            let default_change = match is_default {
-                Some(wanted) if wanted != currently_default => Some(wanted),
-                _ => None,
-            };
+            let default_change = changes
+                .is_default
+                .filter(|wanted| *wanted != currently_default);
             let version = current.version;
+            let fields = changes.patch.apply(current.fields());
             let updated = AddressRecord {
                 version: version + 1,
                 updated_at: Timestamp::now(),
@@ -161,17 +178,16 @@ impl Users {
                     };
                     return Ok(AddressView::new(&updated, default));
                 }
-                Err(err) if expected.is_some() && err.failed_condition_at(0) => {
+                Err(err) if changes.expected_version.is_some() && err.failed_condition_at(0) => {
                     return Err(ApiError::stale_version());
                 }
-                // A concurrent change: read again and retry.
+                // A concurrent change: read again and apply the same changes to it.
                 Err(err)
                     if err.failed_condition_at(0)
                         || err.failed_condition_at(1)
                         || err.is_transaction_conflict() => {}
                 Err(err) => return Err(err.into()),
             }
-            form = Form::from_body(b"{}")?;
         }
         Err(ApiError::stale_version())
     }

@@ -486,3 +486,57 @@ async fn promoting_an_existing_account_keeps_its_password() {
     let list = app.get_as("/api/v1/users", &admin).await;
     list.expect_status(200);
 }
+
+#[tokio::test]
+async fn an_address_update_changes_only_the_fields_sent() {
+    let app = TestApp::spawn().await;
+    let jane = app.customer(&email("patch")).await;
+    let created = app
+        .send_as("POST", "/api/v1/users/addresses", &jane, json!({"street": "1 A St", "city": "Albany", "state": "NY", "zipCode": "12207", "country": "USA"}))
+        .await;
+    let path = format!(
+        "/api/v1/users/addresses/{}",
+        created.data()["addressId"].as_str().unwrap()
+    );
+
+    let moved = app
+        .send_as("PUT", &path, &jane, json!({"street": "2 B St"}))
+        .await;
+    moved.expect_status(200);
+    assert_eq!(
+        (
+            moved.data()["street"].as_str(),
+            moved.data()["state"].as_str()
+        ),
+        (Some("2 B St"), Some("NY"))
+    );
+
+    let cleared = app
+        .send_as("PUT", &path, &jane, json!({"state": null}))
+        .await;
+    cleared.expect_status(200);
+    assert!(cleared.data()["state"].is_null());
+    assert_eq!(cleared.data()["city"], "Albany");
+
+    let empty = app.send_as("PUT", &path, &jane, json!({})).await;
+    empty.expect_status(400);
+    assert_eq!(empty.bad_fields(), ["body"]);
+}
+
+#[tokio::test]
+async fn ids_have_one_spelling() {
+    let app = TestApp::spawn().await;
+    let jane = app.customer(&email("spelling")).await;
+
+    let lower = app
+        .get_as(
+            &format!(
+                "/api/v1/users/{}",
+                jane.user_id.to_lowercase().replacen("USR_", "usr_", 1)
+            ),
+            &jane,
+        )
+        .await;
+
+    lower.expect_status(404);
+}
