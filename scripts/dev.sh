@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the whole stack in the foreground: the emulators (installed on first
-# run), the table, queues and secrets from template.yaml, and the API on
+# run), the table, queues and secrets from template.yaml, the demo catalog and
+# accounts (`shop-local seed`, skipped when already loaded), and the API on
 # http://127.0.0.1:${PORT:-3000}. Ctrl-C stops everything this script started;
 # a stack that was already running is left running.
 set -euo pipefail
@@ -38,6 +39,7 @@ source "$STACK_DIR/env"
 cd "$ROOT"
 cargo build --quiet -p shop-local
 target_dir="${CARGO_TARGET_DIR:-$ROOT/target}"
+"$target_dir/debug/shop-local" seed
 "$target_dir/debug/shop-local" serve --port "${PORT:-3000}" &
 server=$!
 wait "$server"

@@ -10,6 +10,7 @@ use crate::provision::{BoxError, Stack};
 #[derive(Debug)]
 pub struct Functions {
     users_api: users_api::App,
+    catalog_api: catalog_api::App,
 }
 
 impl Functions {
@@ -22,6 +23,7 @@ impl Functions {
         };
         Ok(Self {
             users_api: users_api::App::new(&config("users-api")?, clients),
+            catalog_api: catalog_api::App::new(&config("catalog-api")?, clients),
         })
     }
 
@@ -29,14 +31,15 @@ impl Functions {
         &self.users_api
     }
 
+    pub fn catalog_api(&self) -> &catalog_api::App {
+        &self.catalog_api
+    }
+
     /// Invokes the HTTP function `binary` with an API Gateway request.
-    pub async fn call_http(
-        &self,
-        binary: &str,
-        request: Request,
-    ) -> Result<Response<Body>, BoxError> {
+    pub async fn call_http(&self, binary: &str, request: Request) -> Result<Response<Body>, BoxError> {
         match binary {
             "users-api" => Ok(users_api::handle(&self.users_api, request).await?),
+            "catalog-api" => Ok(catalog_api::handle(&self.catalog_api, request).await?),
             other => Err(format!("no HTTP function named {other}").into()),
         }
     }

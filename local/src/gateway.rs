@@ -23,9 +23,7 @@ pub struct HttpCall {
 
 impl HttpCall {
     pub fn new(method: &str, path_and_query: &str) -> Self {
-        let (path, query) = path_and_query
-            .split_once('?')
-            .unwrap_or((path_and_query, ""));
+        let (path, query) = path_and_query.split_once('?').unwrap_or((path_and_query, ""));
         Self {
             method: method.to_uppercase(),
             path: path.to_owned(),
@@ -189,14 +187,9 @@ mod tests {
         let matched = router.find(&call.method, &call.path).unwrap();
         let request = to_request(&event(&call, &matched, "req-1")).unwrap();
         assert_eq!(request.path_parameters().first("addressId"), Some("addr_1"));
-        assert_eq!(
-            request.query_string_parameters().all("x"),
-            Some(vec!["1", "2"])
-        );
+        assert_eq!(request.query_string_parameters().all("x"), Some(vec!["1", "2"]));
         assert_eq!(request.headers()["authorization"], "Bearer t");
-        let Some(lambda_http::request::RequestContext::ApiGatewayV2(ctx)) =
-            request.request_context_ref()
-        else {
+        let Some(lambda_http::request::RequestContext::ApiGatewayV2(ctx)) = request.request_context_ref() else {
             panic!()
         };
         assert_eq!(ctx.http.source_ip.as_deref(), Some("10.1.2.3"));

@@ -9,6 +9,8 @@ pub mod functions;
 pub mod gateway;
 pub mod provision;
 pub mod routes;
+pub mod seed;
+pub mod seed_data;
 pub mod server;
 pub mod template;
 

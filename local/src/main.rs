@@ -12,6 +12,7 @@ commands:
   serve          provision the local emulators and serve the API on 127.0.0.1:3000
                  (--port N, --prefix NAME)
   provision      create the table, queues and secrets, then exit (--prefix NAME)
+  seed           load the demo catalog and the demo accounts (idempotent; --prefix NAME)
   env FUNCTION   print the function's resolved environment as `export` lines
                  (for `cargo lambda watch`; --prefix NAME)
   create-admin   create an admin account, or promote an existing one
@@ -51,6 +52,7 @@ async fn main() {
             .map(|stack| println!("provisioned table {}", stack.table_name)),
         "create-admin" => create_admin(&args).await,
         "env" => print_env(&args).await,
+        "seed" => seed(&args).await,
         other => Err(format!("unknown command {other:?}\n\n{USAGE}").into()),
     };
     if let Err(err) = result {
@@ -62,16 +64,11 @@ async fn main() {
 async fn provision(args: &Args) -> Result<Stack, BoxError> {
     let template = Template::load(&Template::default_path())?;
     let endpoints = endpoints_from_env();
-    if endpoints.dynamodb.is_none()
-        || endpoints.sqs.is_none()
-        || endpoints.secrets_manager.is_none()
-    {
+    if endpoints.dynamodb.is_none() || endpoints.sqs.is_none() || endpoints.secrets_manager.is_none() {
         return Err("DYNAMODB_ENDPOINT, SQS_ENDPOINT and SECRETSMANAGER_ENDPOINT must point at the local emulators (run `make dev`)".into());
     }
     let clients = AwsClients::new(&endpoints).await;
-    let prefix = args
-        .value("--prefix")
-        .unwrap_or_else(|| "shop-local".to_owned());
+    let prefix = args.value("--prefix").unwrap_or_else(|| "shop-local".to_owned());
     let parameters = local_parameters(&template);
     Stack::provision(template, &clients, &prefix, parameters, endpoints).await
 }
@@ -84,11 +81,7 @@ async fn serve(args: &Args) -> Result<(), BoxError> {
         router: Router::from_template(&stack.template),
         allowed_headers: stack.template.allowed_headers.clone(),
     });
-    let port: u16 = args
-        .value("--port")
-        .map(|p| p.parse())
-        .transpose()?
-        .unwrap_or(3000);
+    let port: u16 = args.value("--port").map(|p| p.parse()).transpose()?.unwrap_or(3000);
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
     println!(
         "API on http://127.0.0.1:{port} ({} routes, table {})",
@@ -105,6 +98,32 @@ async fn serve(args: &Args) -> Result<(), BoxError> {
         let _ = tokio::signal::ctrl_c().await;
     };
     shop_local::server::serve(gateway, listener, shutdown).await?;
+    Ok(())
+}
+
+async fn seed(args: &Args) -> Result<(), BoxError> {
+    let stack = provision(args).await?;
+    let clients = AwsClients::new(&stack.endpoints).await;
+    let functions = Functions::new(&stack, &clients)?;
+    let started = std::time::Instant::now();
+    let report = shop_local::seed::seed(functions.catalog_api().catalog()).await?;
+    println!(
+        "demo catalog: {} categories and {} products created, {} products already present ({:.1}s)",
+        report.categories_created,
+        report.products_created,
+        report.products_present,
+        started.elapsed().as_secs_f64()
+    );
+    println!(
+        "demo admin:    {} / {}",
+        shop_local::seed::ADMIN_EMAIL,
+        shop_local::seed::ADMIN_PASSWORD
+    );
+    println!(
+        "demo customer: {} / {}",
+        shop_local::seed::CUSTOMER_EMAIL,
+        shop_local::seed::CUSTOMER_PASSWORD
+    );
     Ok(())
 }
 
@@ -126,23 +145,17 @@ async fn print_env(args: &Args) -> Result<(), BoxError> {
 }
 
 async fn create_admin(args: &Args) -> Result<(), BoxError> {
-    let required = |flag: &str| {
-        args.value(flag)
-            .ok_or_else(|| format!("{flag} is required\n\n{USAGE}"))
-    };
+    let required = |flag: &str| args.value(flag).ok_or_else(|| format!("{flag} is required\n\n{USAGE}"));
     let email = Email::parse(&required("--email")?)?;
-    let password =
-        Password::parse(&required("--password")?).map_err(|e| format!("--password {e}"))?;
-    let first_name =
-        PersonName::parse(&args.value("--first-name").unwrap_or_else(|| "Admin".into()))?;
+    let password = Password::parse(&required("--password")?).map_err(|e| format!("--password {e}"))?;
+    let first_name = PersonName::parse(&args.value("--first-name").unwrap_or_else(|| "Admin".into()))?;
     let last_name = PersonName::parse(&args.value("--last-name").unwrap_or_else(|| "User".into()))?;
     let endpoints = endpoints_from_env();
     let table = match args.value("--table") {
         Some(table) => table,
         None if endpoints.dynamodb.is_some() => format!(
             "{}-ShopTable",
-            args.value("--prefix")
-                .unwrap_or_else(|| "shop-local".into())
+            args.value("--prefix").unwrap_or_else(|| "shop-local".into())
         ),
         None => return Err("--table is required against AWS".into()),
     };

@@ -4,8 +4,8 @@
 use std::collections::BTreeMap;
 
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
-    ProjectionType, ScalarAttributeType, TimeToLiveSpecification,
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection, ProjectionType,
+    ScalarAttributeType, TimeToLiveSpecification,
 };
 use aws_sdk_sqs::types::QueueAttributeName;
 use rand::Rng;
@@ -14,7 +14,7 @@ use shop::Config;
 use shop::aws::AwsClients;
 use shop::config::Endpoints;
 
-use crate::template::{FunctionDef, Intrinsic, KeyDef, SecretValue, Template};
+use crate::template::{FunctionDef, Intrinsic, KeyDef, ProjectionDef, SecretValue, Template};
 
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -35,15 +35,11 @@ pub struct Stack {
 /// Local values for template parameters: SMTP goes to the sink, Stripe to the fake.
 pub fn local_parameters(template: &Template) -> BTreeMap<String, String> {
     let mut parameters = template.parameters.clone();
-    let env =
-        |name: &str, default: &str| std::env::var(name).unwrap_or_else(|_| default.to_owned());
+    let env = |name: &str, default: &str| std::env::var(name).unwrap_or_else(|_| default.to_owned());
     parameters.insert("Stage".into(), "local".into());
     parameters.insert("SmtpHost".into(), env("SMTP_HOST", "127.0.0.1"));
     parameters.insert("SmtpPort".into(), env("SMTP_PORT", "2525"));
-    parameters.insert(
-        "StripeSecretKey".into(),
-        env("STRIPE_SECRET_KEY", "sk_test_local"),
-    );
+    parameters.insert("StripeSecretKey".into(), env("STRIPE_SECRET_KEY", "sk_test_local"));
     parameters.insert(
         "StripeWebhookSecret".into(),
         env("STRIPE_WEBHOOK_SECRET", "whsec_local"),
@@ -60,6 +56,17 @@ pub fn endpoints_from_env() -> Endpoints {
         sqs: read("SQS_ENDPOINT"),
         secrets_manager: read("SECRETSMANAGER_ENDPOINT"),
         stripe: read("STRIPE_API_BASE"),
+    }
+}
+
+fn projection(definition: &ProjectionDef) -> Projection {
+    match definition {
+        ProjectionDef::All => Projection::builder().projection_type(ProjectionType::All).build(),
+        ProjectionDef::KeysOnly => Projection::builder().projection_type(ProjectionType::KeysOnly).build(),
+        ProjectionDef::Include(names) => Projection::builder()
+            .projection_type(ProjectionType::Include)
+            .set_non_key_attributes(Some(names.clone()))
+            .build(),
     }
 }
 
@@ -105,8 +112,7 @@ impl Stack {
                 .create_queue()
                 .queue_name(format!("{prefix}-{}", queue.logical_id));
             if let Some(timeout) = queue.visibility_timeout {
-                request =
-                    request.attributes(QueueAttributeName::VisibilityTimeout, timeout.to_string());
+                request = request.attributes(QueueAttributeName::VisibilityTimeout, timeout.to_string());
             }
             if let Some((dlq, max)) = &queue.redrive {
                 let arn = arns
@@ -115,11 +121,7 @@ impl Stack {
                 let policy = serde_json::json!({ "deadLetterTargetArn": arn, "maxReceiveCount": max.to_string() });
                 request = request.attributes(QueueAttributeName::RedrivePolicy, policy.to_string());
             }
-            let url = request
-                .send()
-                .await?
-                .queue_url
-                .ok_or("CreateQueue returned no URL")?;
+            let url = request.send().await?.queue_url.ok_or("CreateQueue returned no URL")?;
             let attributes = clients
                 .sqs
                 .get_queue_attributes()
@@ -161,9 +163,7 @@ impl Stack {
                 .send()
                 .await;
             if let Err(err) = created {
-                let exists = err
-                    .as_service_error()
-                    .is_some_and(|e| e.is_resource_exists_exception());
+                let exists = err.as_service_error().is_some_and(|e| e.is_resource_exists_exception());
                 if !exists {
                     return Err(err.into());
                 }
@@ -178,9 +178,7 @@ impl Stack {
         match value {
             Intrinsic::Literal(text) => Ok(text.clone()),
             Intrinsic::Ref(name) => self.reference(name),
-            Intrinsic::GetAtt(name) => {
-                Err(format!("!GetAtt {name} is not supported in environment values").into())
-            }
+            Intrinsic::GetAtt(name) => Err(format!("!GetAtt {name} is not supported in environment values").into()),
             Intrinsic::Sub(text) => {
                 let mut out = String::new();
                 let mut rest = text.as_str();
@@ -217,10 +215,7 @@ impl Stack {
     }
 
     /// The environment the function gets in AWS, resolved against this stack.
-    pub fn environment(
-        &self,
-        function: &FunctionDef,
-    ) -> Result<BTreeMap<String, String>, BoxError> {
+    pub fn environment(&self, function: &FunctionDef) -> Result<BTreeMap<String, String>, BoxError> {
         function
             .environment
             .iter()
@@ -235,10 +230,7 @@ impl Stack {
     }
 
     /// The function's environment plus the endpoint overrides of the emulators.
-    pub fn local_environment(
-        &self,
-        function: &FunctionDef,
-    ) -> Result<BTreeMap<String, String>, BoxError> {
+    pub fn local_environment(&self, function: &FunctionDef) -> Result<BTreeMap<String, String>, BoxError> {
         let mut env = self.environment(function)?;
         let overrides = [
             ("DYNAMODB_ENDPOINT", &self.endpoints.dynamodb),
@@ -266,11 +258,7 @@ impl Stack {
     }
 }
 
-async fn create_table(
-    clients: &AwsClients,
-    template: &Template,
-    name: &str,
-) -> Result<(), BoxError> {
+async fn create_table(clients: &AwsClients, template: &Template, name: &str) -> Result<(), BoxError> {
     let table = &template.table;
     let mut request = clients
         .dynamodb
@@ -291,21 +279,13 @@ async fn create_table(
             GlobalSecondaryIndex::builder()
                 .index_name(&index.name)
                 .set_key_schema(Some(key_elements(&index.key)))
-                .projection(
-                    Projection::builder()
-                        .projection_type(ProjectionType::All)
-                        .build(),
-                )
+                .projection(projection(&index.projection))
                 .build()?,
         );
     }
     match request.send().await {
         Ok(_) => {}
-        Err(err)
-            if err
-                .as_service_error()
-                .is_some_and(|e| e.is_resource_in_use_exception()) =>
-        {
+        Err(err) if err.as_service_error().is_some_and(|e| e.is_resource_in_use_exception()) => {
             return Ok(());
         }
         Err(err) => return Err(err.into()),

@@ -53,17 +53,10 @@ impl Router {
     pub fn find(&self, method: &str, path: &str) -> Option<Matched> {
         self.targets
             .iter()
-            .filter(|target| {
-                target.route.method.eq_ignore_ascii_case(method) || target.route.method == "ANY"
-            })
+            .filter(|target| target.route.method.eq_ignore_ascii_case(method) || target.route.method == "ANY")
             .filter_map(|target| {
                 let params = match_path(&target.route.path, path)?;
-                let literals = target
-                    .route
-                    .path
-                    .split('/')
-                    .filter(|s| !s.starts_with('{'))
-                    .count();
+                let literals = target.route.path.split('/').filter(|s| !s.starts_with('{')).count();
                 Some((
                     literals,
                     Matched {
@@ -85,10 +78,7 @@ fn match_path(pattern: &str, path: &str) -> Option<HashMap<String, String>> {
     }
     let mut params = HashMap::new();
     for (expected, segment) in pattern.iter().zip(&actual) {
-        if let Some(name) = expected
-            .strip_prefix('{')
-            .and_then(|rest| rest.strip_suffix('}'))
-        {
+        if let Some(name) = expected.strip_prefix('{').and_then(|rest| rest.strip_suffix('}')) {
             if segment.is_empty() {
                 return None;
             }

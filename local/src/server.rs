@@ -36,14 +36,12 @@ impl Gateway {
         let request = match gateway::to_request(&event) {
             Ok(request) => request,
             Err(err) => {
-                return plain(
-                    StatusCode::BAD_REQUEST,
-                    &format!(r#"{{"message":"{err}"}}"#),
-                );
+                return plain(StatusCode::BAD_REQUEST, &format!(r#"{{"message":"{err}"}}"#));
             }
         };
         // The span the Lambda runtime opens for each invocation, so every log line carries the request id.
-        let span = tracing::info_span!("Lambda runtime invoke", requestId = %request_id, function = %matched.target.function);
+        let span =
+            tracing::info_span!("Lambda runtime invoke", requestId = %request_id, function = %matched.target.function);
         let invocation = self
             .functions
             .call_http(&matched.target.function, request)
@@ -75,23 +73,21 @@ impl Gateway {
             .map(|collected| collected.to_bytes())
             .unwrap_or_default();
         let started = std::time::Instant::now();
-        let mut response =
-            if parts.method == Method::OPTIONS && self.router.knows_path(parts.uri.path()) {
-                self.preflight()
-            } else {
-                let mut call = HttpCall::new(parts.method.as_str(), &parts.uri.to_string())
-                    .from_ip(&peer.ip().to_string())
-                    .body(body.to_vec());
-                call.path = parts.uri.path().to_owned();
-                call.query = parts.uri.query().unwrap_or_default().to_owned();
-                for (name, value) in &parts.headers {
-                    if let Ok(value) = value.to_str() {
-                        call.headers
-                            .push((name.as_str().to_owned(), value.to_owned()));
-                    }
+        let mut response = if parts.method == Method::OPTIONS && self.router.knows_path(parts.uri.path()) {
+            self.preflight()
+        } else {
+            let mut call = HttpCall::new(parts.method.as_str(), &parts.uri.to_string())
+                .from_ip(&peer.ip().to_string())
+                .body(body.to_vec());
+            call.path = parts.uri.path().to_owned();
+            call.query = parts.uri.query().unwrap_or_default().to_owned();
+            for (name, value) in &parts.headers {
+                if let Ok(value) = value.to_str() {
+                    call.headers.push((name.as_str().to_owned(), value.to_owned()));
                 }
-                self.dispatch(call).await
-            };
+            }
+            self.dispatch(call).await
+        };
         if let Some(origin) = parts.headers.get("origin") {
             response
                 .headers_mut()

@@ -9,10 +9,7 @@ use serde_norway::Value;
 #[derive(Debug, thiserror::Error)]
 pub enum TemplateError {
     #[error("cannot read {path}: {source}")]
-    Read {
-        path: String,
-        source: std::io::Error,
-    },
+    Read { path: String, source: std::io::Error },
     #[error("template.yaml is not valid YAML: {0}")]
     Parse(#[from] serde_norway::Error),
     #[error("template.yaml: {0}")]
@@ -51,10 +48,7 @@ impl Intrinsic {
                 }
             }
             Value::Mapping(map) => {
-                let (key, inner) = map
-                    .iter()
-                    .next()
-                    .ok_or_else(|| shape("empty intrinsic mapping"))?;
+                let (key, inner) = map.iter().next().ok_or_else(|| shape("empty intrinsic mapping"))?;
                 let inner = inner
                     .as_str()
                     .ok_or_else(|| shape("unsupported intrinsic argument"))?
@@ -114,9 +108,17 @@ pub struct KeyDef {
 }
 
 #[derive(Debug, Clone, PartialEq)]
+pub enum ProjectionDef {
+    All,
+    KeysOnly,
+    Include(Vec<String>),
+}
+
+#[derive(Debug, Clone, PartialEq)]
 pub struct IndexDef {
     pub name: String,
     pub key: KeyDef,
+    pub projection: ProjectionDef,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -177,8 +179,7 @@ fn key_schema(value: &Value) -> Result<KeyDef, TemplateError> {
     let mut hash = None;
     let mut range = None;
     for entry in entries {
-        let name = text(entry, "AttributeName")
-            .ok_or_else(|| shape("KeySchema entry without AttributeName"))?;
+        let name = text(entry, "AttributeName").ok_or_else(|| shape("KeySchema entry without AttributeName"))?;
         match text(entry, "KeyType").as_deref() {
             Some("HASH") => hash = Some(name),
             Some("RANGE") => range = Some(name),
@@ -194,9 +195,7 @@ fn key_schema(value: &Value) -> Result<KeyDef, TemplateError> {
 /// The logical id in `!GetAtt Name.Arn`.
 fn get_att_resource(value: &Value) -> Option<String> {
     match Intrinsic::read(value).ok()? {
-        Intrinsic::GetAtt(target) | Intrinsic::Ref(target) => {
-            target.split('.').next().map(str::to_owned)
-        }
+        Intrinsic::GetAtt(target) | Intrinsic::Ref(target) => target.split('.').next().map(str::to_owned),
         _ => None,
     }
 }
@@ -216,10 +215,7 @@ impl Template {
         if let Some(map) = get(&root, "Parameters").and_then(Value::as_mapping) {
             for (name, definition) in map {
                 if let Some(name) = name.as_str() {
-                    parameters.insert(
-                        name.to_owned(),
-                        text(definition, "Default").unwrap_or_default(),
-                    );
+                    parameters.insert(name.to_owned(), text(definition, "Default").unwrap_or_default());
                 }
             }
         }
@@ -251,8 +247,7 @@ impl Template {
                 Some("AWS::DynamoDB::Table") => table = Some(Self::table(id, &properties)?),
                 Some("AWS::SQS::Queue") => queues.push(QueueDef {
                     logical_id: id.to_owned(),
-                    visibility_timeout: text(&properties, "VisibilityTimeout")
-                        .and_then(|v| v.parse().ok()),
+                    visibility_timeout: text(&properties, "VisibilityTimeout").and_then(|v| v.parse().ok()),
                     redrive: get(&properties, "RedrivePolicy").and_then(|policy| {
                         let dlq = get_att_resource(get(policy, "deadLetterTargetArn")?)?;
                         let max = text(policy, "maxReceiveCount")?.parse().ok()?;
@@ -281,10 +276,7 @@ impl Template {
                         .and_then(|cors| get(cors, "AllowHeaders"))
                         .and_then(Value::as_sequence)
                     {
-                        allowed_headers = headers
-                            .iter()
-                            .filter_map(|h| h.as_str().map(str::to_owned))
-                            .collect();
+                        allowed_headers = headers.iter().filter_map(|h| h.as_str().map(str::to_owned)).collect();
                     }
                 }
                 Some("AWS::Serverless::Function") => {
@@ -317,17 +309,26 @@ impl Template {
             .into_iter()
             .flatten()
         {
+            let projection = get(index, "Projection");
+            let projection = match projection.and_then(|p| text(p, "ProjectionType")).as_deref() {
+                Some("KEYS_ONLY") => ProjectionDef::KeysOnly,
+                Some("INCLUDE") => ProjectionDef::Include(
+                    projection
+                        .and_then(|p| get(p, "NonKeyAttributes"))
+                        .and_then(Value::as_sequence)
+                        .map(|names| names.iter().filter_map(|n| n.as_str().map(str::to_owned)).collect())
+                        .unwrap_or_default(),
+                ),
+                _ => ProjectionDef::All,
+            };
             indexes.push(IndexDef {
                 name: text(index, "IndexName").ok_or_else(|| shape("index without IndexName"))?,
                 key: key_schema(index)?,
+                projection,
             });
         }
         let ttl_attribute = get(properties, "TimeToLiveSpecification")
-            .filter(|ttl| {
-                get(ttl, "Enabled")
-                    .and_then(Value::as_bool)
-                    .unwrap_or(false)
-            })
+            .filter(|ttl| get(ttl, "Enabled").and_then(Value::as_bool).unwrap_or(false))
             .and_then(|ttl| text(ttl, "AttributeName"));
         Ok(TableDef {
             logical_id: id.to_owned(),
@@ -379,23 +380,16 @@ impl Template {
                     method: text(&props, "Method")
                         .ok_or_else(|| shape(format!("{id}.{name} has no Method")))?
                         .to_uppercase(),
-                    path: text(&props, "Path")
-                        .ok_or_else(|| shape(format!("{id}.{name} has no Path")))?,
+                    path: text(&props, "Path").ok_or_else(|| shape(format!("{id}.{name} has no Path")))?,
                 }),
                 Some("SQS") => function.queues.push(SqsTrigger {
                     queue: get(&props, "Queue")
                         .and_then(get_att_resource)
                         .ok_or_else(|| shape(format!("{id}.{name} has no Queue")))?,
-                    batch_size: text(&props, "BatchSize")
-                        .and_then(|v| v.parse().ok())
-                        .unwrap_or(10),
+                    batch_size: text(&props, "BatchSize").and_then(|v| v.parse().ok()).unwrap_or(10),
                     report_batch_item_failures: get(&props, "FunctionResponseTypes")
                         .and_then(Value::as_sequence)
-                        .is_some_and(|types| {
-                            types
-                                .iter()
-                                .any(|t| t.as_str() == Some("ReportBatchItemFailures"))
-                        }),
+                        .is_some_and(|types| types.iter().any(|t| t.as_str() == Some("ReportBatchItemFailures"))),
                 }),
                 Some("Schedule") | Some("ScheduleV2") => function.schedules.push(ScheduleTrigger {
                     name,
@@ -424,25 +418,19 @@ mod tests {
     fn the_project_template_is_understood() {
         let template = Template::load(&Template::default_path()).unwrap();
         assert_eq!(template.table.key.hash, "PK");
-        assert!(
-            template
-                .table
-                .indexes
-                .iter()
-                .any(|index| index.name == "GSI1")
-        );
-        assert_eq!(template.table.ttl_attribute.as_deref(), Some("expiresAt"));
-        let users = template
-            .functions
+        assert!(template.table.indexes.iter().any(|index| index.name == "GSI1"));
+        let catalog = template
+            .table
+            .indexes
             .iter()
-            .find(|f| f.binary == "users-api")
+            .find(|index| index.name == "CatalogIndex")
             .unwrap();
         assert!(
-            users
-                .routes
-                .iter()
-                .any(|r| r.key() == "POST /api/v1/users/register")
+            matches!(&catalog.projection, ProjectionDef::Include(names) if names.contains(&"inventory".to_owned()))
         );
+        assert_eq!(template.table.ttl_attribute.as_deref(), Some("expiresAt"));
+        let users = template.functions.iter().find(|f| f.binary == "users-api").unwrap();
+        assert!(users.routes.iter().any(|r| r.key() == "POST /api/v1/users/register"));
         assert_eq!(
             users.environment.get("TABLE_NAME"),
             Some(&Intrinsic::Ref("ShopTable".into()))
@@ -458,10 +446,8 @@ mod tests {
     #[test]
     fn openapi_documents_exactly_the_template_routes() {
         let root = Template::default_path();
-        let spec: Value = serde_norway::from_str(
-            &std::fs::read_to_string(root.with_file_name("openapi.yaml")).unwrap(),
-        )
-        .unwrap();
+        let spec: Value =
+            serde_norway::from_str(&std::fs::read_to_string(root.with_file_name("openapi.yaml")).unwrap()).unwrap();
         let mut documented: Vec<String> = get(&spec, "paths")
             .and_then(Value::as_mapping)
             .unwrap()

@@ -56,6 +56,26 @@ pub struct QueueUrls {
     pub notifications: String,
 }
 
+/// Catalog behaviour that operators tune without a release.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CatalogSettings {
+    pub price_buckets: Vec<crate::catalog::search::PriceBucket>,
+    pub category_cache: std::time::Duration,
+}
+
+impl Default for CatalogSettings {
+    fn default() -> Self {
+        Self {
+            price_buckets: crate::catalog::search::parse_price_buckets(Self::DEFAULT_BUCKETS).unwrap_or_default(),
+            category_cache: std::time::Duration::from_secs(60),
+        }
+    }
+}
+
+impl CatalogSettings {
+    pub const DEFAULT_BUCKETS: &'static str = "0-25,25-50,50-100,100-250,250-500,500-";
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
     pub table_name: String,
@@ -64,6 +84,7 @@ pub struct Config {
     pub smtp: SmtpSettings,
     pub endpoints: Endpoints,
     pub stage: String,
+    pub catalog: CatalogSettings,
 }
 
 impl Config {
@@ -110,6 +131,26 @@ impl Config {
                 stripe: optional("STRIPE_API_BASE"),
             },
             stage: optional("STAGE").unwrap_or_else(|| "dev".to_owned()),
+            catalog: CatalogSettings {
+                price_buckets: match optional("PRICE_FACET_BUCKETS") {
+                    Some(text) => {
+                        crate::catalog::search::parse_price_buckets(&text).map_err(|reason| ConfigError::Invalid {
+                            name: "PRICE_FACET_BUCKETS",
+                            reason,
+                        })?
+                    }
+                    None => CatalogSettings::default().price_buckets,
+                },
+                category_cache: match optional("CATEGORY_CACHE_SECONDS") {
+                    Some(text) => {
+                        std::time::Duration::from_secs(text.trim().parse().map_err(|_| ConfigError::Invalid {
+                            name: "CATEGORY_CACHE_SECONDS",
+                            reason: format!("{text:?} is not a number of seconds"),
+                        })?)
+                    }
+                    None => CatalogSettings::default().category_cache,
+                },
+            },
         })
     }
 }
@@ -140,10 +181,7 @@ mod tests {
         let mut env = full();
         env.remove("NOTIFICATIONS_QUEUE_URL");
         let err = Config::from_lookup(|n| env.get(n).map(|v| v.to_string())).unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "missing environment variable NOTIFICATIONS_QUEUE_URL"
-        );
+        assert_eq!(err.to_string(), "missing environment variable NOTIFICATIONS_QUEUE_URL");
     }
 
     #[test]
@@ -152,6 +190,14 @@ mod tests {
         env.insert("SMTP_PORT", "smtp");
         let err = Config::from_lookup(|n| env.get(n).map(|v| v.to_string())).unwrap_err();
         assert!(err.to_string().contains("SMTP_PORT"));
+    }
+
+    #[test]
+    fn bad_price_buckets_are_named() {
+        let mut env = full();
+        env.insert("PRICE_FACET_BUCKETS", "cheap");
+        let err = Config::from_lookup(|n| env.get(n).map(|v| v.to_string())).unwrap_err();
+        assert!(err.to_string().contains("PRICE_FACET_BUCKETS"), "{err}");
     }
 
     #[test]

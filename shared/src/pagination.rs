@@ -22,10 +22,7 @@ impl PageRequest {
             Some(text) => match text.trim().parse::<u32>() {
                 Ok(value) if (1..=max).contains(&value) => value,
                 _ => {
-                    issues.push(FieldIssue::new(
-                        name,
-                        format!("must be a whole number from 1 to {max}"),
-                    ));
+                    issues.push(FieldIssue::new(name, format!("must be a whole number from 1 to {max}")));
                     default
                 }
             },
@@ -69,11 +66,7 @@ impl Pagination {
 pub fn page_of<T>(items: Vec<T>, request: PageRequest) -> (Vec<T>, Pagination) {
     let total = items.len() as u64;
     let skip = (request.page as usize - 1).saturating_mul(request.limit as usize);
-    let page = items
-        .into_iter()
-        .skip(skip)
-        .take(request.limit as usize)
-        .collect();
+    let page = items.into_iter().skip(skip).take(request.limit as usize).collect();
     (page, Pagination::new(request, total))
 }
 
@@ -84,17 +77,8 @@ mod tests {
     #[test]
     fn pagination_follows_the_lld() {
         let p = Pagination::new(PageRequest { page: 1, limit: 20 }, 200);
-        assert_eq!(
-            (p.total_pages, p.has_next_page, p.has_previous_page),
-            (10, true, false)
-        );
-        let p = Pagination::new(
-            PageRequest {
-                page: 10,
-                limit: 20,
-            },
-            200,
-        );
+        assert_eq!((p.total_pages, p.has_next_page, p.has_previous_page), (10, true, false));
+        let p = Pagination::new(PageRequest { page: 10, limit: 20 }, 200);
         assert!(!p.has_next_page && p.has_previous_page);
         let p = Pagination::new(PageRequest { page: 1, limit: 20 }, 0);
         assert_eq!((p.total_pages, p.has_next_page), (0, false));

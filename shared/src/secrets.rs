@@ -53,10 +53,7 @@ impl CachedSecret {
         }
     }
 
-    pub async fn get(
-        &self,
-        client: &aws_sdk_secretsmanager::Client,
-    ) -> Result<&Secret, SecretError> {
+    pub async fn get(&self, client: &aws_sdk_secretsmanager::Client) -> Result<&Secret, SecretError> {
         self.value
             .get_or_try_init(|| async {
                 let output = client

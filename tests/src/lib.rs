@@ -38,11 +38,7 @@ impl Intercept for CallLog {
         _components: &RuntimeComponents,
         _cfg: &mut ConfigBag,
     ) -> Result<(), aws_sdk_dynamodb::error::BoxError> {
-        let target = context
-            .request()
-            .headers()
-            .get("x-amz-target")
-            .unwrap_or_default();
+        let target = context.request().headers().get("x-amz-target").unwrap_or_default();
         let operation = target.rsplit('.').next().unwrap_or_default().to_owned();
         self.0.lock().unwrap().push(operation);
         Ok(())
@@ -73,11 +69,7 @@ impl TestResponse {
 
     /// Panics with the body when the status is not `expected`.
     pub fn expect_status(&self, expected: u16) -> &Self {
-        assert_eq!(
-            self.status, expected,
-            "unexpected status; body: {}",
-            self.body
-        );
+        assert_eq!(self.status, expected, "unexpected status; body: {}", self.body);
         self
     }
 
@@ -120,9 +112,7 @@ pub struct TestApp {
 fn emulator_endpoints() -> shop::config::Endpoints {
     let endpoints = endpoints_from_env();
     assert!(
-        endpoints.dynamodb.is_some()
-            && endpoints.sqs.is_some()
-            && endpoints.secrets_manager.is_some(),
+        endpoints.dynamodb.is_some() && endpoints.sqs.is_some() && endpoints.secrets_manager.is_some(),
         "integration tests need the local emulators: run them with `make test` \
          (scripts/with-stack.sh sets DYNAMODB_ENDPOINT, SQS_ENDPOINT and SECRETSMANAGER_ENDPOINT)"
     );
@@ -139,8 +129,7 @@ impl TestApp {
         let shared = aws_config::load_from_env().await;
         let mut clients = AwsClients::from_shared(&shared, &endpoints);
         let calls = CallLog::default();
-        let mut dynamodb =
-            aws_sdk_dynamodb::config::Builder::from(&shared).interceptor(calls.clone());
+        let mut dynamodb = aws_sdk_dynamodb::config::Builder::from(&shared).interceptor(calls.clone());
         if let Some(url) = &endpoints.dynamodb {
             dynamodb = dynamodb.endpoint_url(url);
         }
@@ -169,10 +158,7 @@ impl TestApp {
     pub async fn call(&self, call: HttpCall) -> TestResponse {
         let response = self.gateway.dispatch(call).await;
         let (parts, body) = response.into_parts();
-        let bytes = http_body_util::BodyExt::collect(body)
-            .await
-            .unwrap()
-            .to_bytes();
+        let bytes = http_body_util::BodyExt::collect(body).await.unwrap().to_bytes();
         let body = if bytes.is_empty() {
             Value::Null
         } else {
@@ -194,13 +180,7 @@ impl TestApp {
             .await
     }
 
-    pub async fn send_as(
-        &self,
-        method: &str,
-        path: &str,
-        session: &Session,
-        body: Value,
-    ) -> TestResponse {
+    pub async fn send_as(&self, method: &str, path: &str, session: &Session, body: Value) -> TestResponse {
         self.call(
             HttpCall::new(method, path)
                 .header("authorization", &session.bearer())
@@ -218,11 +198,8 @@ impl TestApp {
     }
 
     pub async fn login(&self, email: &str, password: &str) -> TestResponse {
-        self.post(
-            "/api/v1/users/login",
-            json!({"email": email, "password": password}),
-        )
-        .await
+        self.post("/api/v1/users/login", json!({"email": email, "password": password}))
+            .await
     }
 
     /// Registers `email` and logs in.
@@ -232,7 +209,11 @@ impl TestApp {
     }
 
     pub async fn session(&self, email: &str) -> Session {
-        let login = self.login(email, PASSWORD).await;
+        self.session_with(email, PASSWORD).await
+    }
+
+    pub async fn session_with(&self, email: &str, password: &str) -> Session {
+        let login = self.login(email, password).await;
         login.expect_status(200);
         let data = login.data();
         Session {
@@ -322,10 +303,58 @@ impl TestApp {
     }
 }
 
+impl TestApp {
+    /// Creates a category as `admin`; returns its id.
+    pub async fn category(&self, admin: &Session, name: &str, parent: Option<&str>) -> String {
+        let mut body = json!({"name": name});
+        if let Some(parent) = parent {
+            body["parentId"] = json!(parent);
+        }
+        let response = self.send_as("POST", "/api/v1/categories", admin, body).await;
+        response.expect_status(201);
+        response.data()["categoryId"].as_str().unwrap().to_owned()
+    }
+
+    /// Creates an ACTIVE product as `admin` from `overrides` on top of a valid body.
+    pub async fn product(&self, admin: &Session, category: &str, overrides: Value) -> Value {
+        let response = self
+            .send_as("POST", "/api/v1/products", admin, product_body(category, overrides))
+            .await;
+        response.expect_status(201);
+        response.data().clone()
+    }
+
+    /// Loads the demo catalog into this test's table.
+    pub async fn seed(&self) -> shop_local::seed::SeedReport {
+        shop_local::seed::seed(self.gateway.functions.catalog_api().catalog())
+            .await
+            .unwrap()
+    }
+}
+
+/// A valid product body in `category`, with `overrides` applied.
+pub fn product_body(category: &str, overrides: Value) -> Value {
+    let unique = ulid::Ulid::new().to_string();
+    let mut body = json!({
+        "name": format!("Test Product {}", &unique[20..]),
+        "description": "A product made for a test",
+        "price": 19.99,
+        "categoryId": category,
+        "brand": "TestBrand",
+        "sku": format!("T-{unique}"),
+        "status": "ACTIVE",
+        "stock": 10,
+        "images": ["https://cdn.example.com/products/test/1.jpg"],
+    });
+    if let (Some(body), Some(overrides)) = (body.as_object_mut(), overrides.as_object()) {
+        for (key, value) in overrides {
+            body.insert(key.clone(), value.clone());
+        }
+    }
+    body
+}
+
 /// A unique email for a test.
 pub fn email(name: &str) -> String {
-    format!(
-        "{name}.{}@example.com",
-        ulid::Ulid::new().to_string().to_lowercase()
-    )
+    format!("{name}.{}@example.com", ulid::Ulid::new().to_string().to_lowercase())
 }

@@ -15,8 +15,8 @@ use shop::messages::Queue;
 use shop::pagination::PageRequest;
 use shop::store::Store;
 use shop::users::{
-    AddressChanges, Credentials, NewAddress, NewUser, ProfileUpdate, RefreshRequest,
-    ResetConfirmation, ResetRequest, Users,
+    AddressChanges, Credentials, NewAddress, NewUser, ProfileUpdate, RefreshRequest, ResetConfirmation, ResetRequest,
+    Users,
 };
 
 /// The function's state, built once per execution environment.
@@ -48,7 +48,8 @@ impl App {
 /// The Lambda handler: never fails at the runtime level; every error is an envelope.
 pub async fn handle(app: &App, request: Request) -> Result<Response<Body>, Error> {
     let incoming = Incoming::new(request);
-    let result = route(app, &incoming).await;
+    // Boxed: the router's future holds every handler's state and is too large for a worker stack.
+    let result = Box::pin(route(app, &incoming)).await;
     Ok(incoming.respond(result))
 }
 
@@ -122,9 +123,7 @@ async fn list_addresses(app: &App, request: &Incoming) -> ApiResult {
     let caller = app.users.tokens.authenticate(request).await?;
     let page = PageRequest::from_query(request, 20)?;
     let (addresses, pagination) = app.users.addresses(&caller, page).await?;
-    Ok(Reply::ok(
-        json!({ "addresses": addresses, "pagination": pagination }),
-    ))
+    Ok(Reply::ok(json!({ "addresses": addresses, "pagination": pagination })))
 }
 
 async fn create_address(app: &App, request: &Incoming) -> ApiResult {
@@ -152,8 +151,7 @@ async fn delete_address(app: &App, request: &Incoming) -> ApiResult {
 async fn request_password_reset(app: &App, request: &Incoming) -> ApiResult {
     let input = ResetRequest::parse(request.body())?;
     app.users.request_password_reset(input).await?;
-    Ok(Reply::accepted(json!(null))
-        .message("If an account exists for this email, a reset link has been sent"))
+    Ok(Reply::accepted(json!(null)).message("If an account exists for this email, a reset link has been sent"))
 }
 
 async fn confirm_password_reset(app: &App, request: &Incoming) -> ApiResult {
@@ -166,14 +164,11 @@ async fn list_users(app: &App, request: &Incoming) -> ApiResult {
     let caller = app.users.tokens.authenticate(request).await?;
     let page = PageRequest::from_query(request, 20)?;
     let (users, pagination) = app.users.list_users(&caller, page).await?;
-    Ok(Reply::ok(
-        json!({ "users": users, "pagination": pagination }),
-    ))
+    Ok(Reply::ok(json!({ "users": users, "pagination": pagination })))
 }
 
 async fn get_user(app: &App, request: &Incoming) -> ApiResult {
     let caller = app.users.tokens.authenticate(request).await?;
-    let user =
-        UserId::parse(request.path_param("userId")?).map_err(|_| ApiError::not_found("User"))?;
+    let user = UserId::parse(request.path_param("userId")?).map_err(|_| ApiError::not_found("User"))?;
     Ok(Reply::ok(app.users.user_for(&caller, user).await?))
 }

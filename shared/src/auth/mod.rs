@@ -6,6 +6,5 @@ mod tokens;
 
 pub use passwords::{PasswordHash, hash_password, verify_password};
 pub use tokens::{
-    ACCESS_TTL_SECS, AccessClaims, Caller, IssuedRefresh, REFRESH_TTL_SECS, RefreshClaims,
-    TokenKeys, Tokens,
+    ACCESS_TTL_SECS, AccessClaims, Caller, IssuedRefresh, REFRESH_TTL_SECS, RefreshClaims, TokenKeys, Tokens,
 };

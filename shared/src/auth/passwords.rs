@@ -31,11 +31,7 @@ fn hash_blocking(password: &str) -> Result<String, argon2::password_hash::Error>
 
 fn verify_blocking(password: &str, hash: &str) -> bool {
     ParsedHash::new(hash)
-        .map(|parsed| {
-            Argon2::default()
-                .verify_password(password.as_bytes(), &parsed)
-                .is_ok()
-        })
+        .map(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
         .unwrap_or(false)
 }
 
@@ -50,10 +46,7 @@ pub async fn hash_password(password: &Password) -> Result<PasswordHash, ApiError
 }
 
 /// Checks `password` against `hash`, or against a decoy when there is no account.
-pub async fn verify_password(
-    password: &str,
-    hash: Option<&PasswordHash>,
-) -> Result<bool, ApiError> {
+pub async fn verify_password(password: &str, hash: Option<&PasswordHash>) -> Result<bool, ApiError> {
     let password = password.to_owned();
     let target = hash.map(|hash| hash.0.clone());
     tokio::task::spawn_blocking(move || match target {
@@ -78,16 +71,8 @@ mod tests {
         let password = Password::parse("SecurePass123!").unwrap();
         let hash = hash_password(&password).await.unwrap();
         assert!(hash.0.starts_with("$argon2id$"));
-        assert!(
-            verify_password("SecurePass123!", Some(&hash))
-                .await
-                .unwrap()
-        );
-        assert!(
-            !verify_password("SecurePass124!", Some(&hash))
-                .await
-                .unwrap()
-        );
+        assert!(verify_password("SecurePass123!", Some(&hash)).await.unwrap());
+        assert!(!verify_password("SecurePass124!", Some(&hash)).await.unwrap());
         assert!(!verify_password("SecurePass123!", None).await.unwrap());
     }
 }

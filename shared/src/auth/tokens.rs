@@ -1,12 +1,11 @@
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
-use tokio::sync::OnceCell;
 
 use crate::domain::ids::SessionId;
 use crate::domain::{Email, Role, UserId};
 use crate::http::{ApiError, Incoming};
-use crate::secrets::{CachedSecret, SecretError};
+use crate::secrets::CachedSecret;
 
 pub const ACCESS_TTL_SECS: i64 = 60 * 60;
 pub const REFRESH_TTL_SECS: i64 = 7 * 24 * 60 * 60;
@@ -65,13 +64,27 @@ pub struct IssuedRefresh {
     pub claims: RefreshClaims,
 }
 
+/// One HS256 key, ready to sign and verify.
+#[derive(Clone)]
+struct KeyPair {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+}
+
+impl KeyPair {
+    fn new(secret: &[u8]) -> Self {
+        Self {
+            encoding: EncodingKey::from_secret(secret),
+            decoding: DecodingKey::from_secret(secret),
+        }
+    }
+}
+
 /// HS256 keys: one for access tokens, another for refresh tokens.
 #[derive(Clone)]
 pub struct TokenKeys {
-    access_encoding: EncodingKey,
-    access_decoding: DecodingKey,
-    refresh_encoding: EncodingKey,
-    refresh_decoding: DecodingKey,
+    access: KeyPair,
+    refresh: KeyPair,
 }
 
 impl std::fmt::Debug for TokenKeys {
@@ -99,20 +112,12 @@ fn classify(error: &jsonwebtoken::errors::Error) -> ApiError {
 impl TokenKeys {
     pub fn new(access_key: &[u8], refresh_key: &[u8]) -> Self {
         Self {
-            access_encoding: EncodingKey::from_secret(access_key),
-            access_decoding: DecodingKey::from_secret(access_key),
-            refresh_encoding: EncodingKey::from_secret(refresh_key),
-            refresh_decoding: DecodingKey::from_secret(refresh_key),
+            access: KeyPair::new(access_key),
+            refresh: KeyPair::new(refresh_key),
         }
     }
 
-    pub fn issue_access(
-        &self,
-        user_id: UserId,
-        email: &Email,
-        role: Role,
-        now: i64,
-    ) -> Result<String, ApiError> {
+    pub fn issue_access(&self, user_id: UserId, email: &Email, role: Role, now: i64) -> Result<String, ApiError> {
         let claims = AccessClaims {
             user_id,
             email: email.clone(),
@@ -120,20 +125,10 @@ impl TokenKeys {
             iat: now,
             exp: now + ACCESS_TTL_SECS,
         };
-        jsonwebtoken::encode(
-            &Header::new(Algorithm::HS256),
-            &claims,
-            &self.access_encoding,
-        )
-        .map_err(ApiError::internal)
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.access.encoding).map_err(ApiError::internal)
     }
 
-    pub fn issue_refresh(
-        &self,
-        user_id: UserId,
-        session: SessionId,
-        now: i64,
-    ) -> Result<IssuedRefresh, ApiError> {
+    pub fn issue_refresh(&self, user_id: UserId, session: SessionId, now: i64) -> Result<IssuedRefresh, ApiError> {
         let claims = RefreshClaims {
             user_id,
             kind: "refresh".to_owned(),
@@ -142,39 +137,20 @@ impl TokenKeys {
             iat: now,
             exp: now + REFRESH_TTL_SECS,
         };
-        let token = jsonwebtoken::encode(
-            &Header::new(Algorithm::HS256),
-            &claims,
-            &self.refresh_encoding,
-        )
-        .map_err(ApiError::internal)?;
+        let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.refresh.encoding)
+            .map_err(ApiError::internal)?;
         Ok(IssuedRefresh { token, claims })
     }
 
     /// Verifies an access token: 401 AUTH_002 when expired, AUTH_003 for anything
     /// else (bad signature, other algorithm, `alg: none`, malformed).
     pub fn verify_access(&self, token: &str) -> Result<Caller, ApiError> {
-        let data = jsonwebtoken::decode::<AccessClaims>(
-            token,
-            &self.access_decoding,
-            &strict_validation(),
-        )
-        .map_err(|err| classify(&err))?;
-        let claims = data.claims;
-        Ok(Caller {
-            user_id: claims.user_id,
-            email: claims.email,
-            role: claims.role,
-        })
+        verify_access_with(&self.access, token)
     }
 
     pub fn verify_refresh(&self, token: &str) -> Result<RefreshClaims, ApiError> {
-        let data = jsonwebtoken::decode::<RefreshClaims>(
-            token,
-            &self.refresh_decoding,
-            &strict_validation(),
-        )
-        .map_err(|err| classify(&err))?;
+        let data = jsonwebtoken::decode::<RefreshClaims>(token, &self.refresh.decoding, &strict_validation())
+            .map_err(|err| classify(&err))?;
         if data.claims.kind != "refresh" {
             return Err(ApiError::invalid_token());
         }
@@ -182,55 +158,76 @@ impl TokenKeys {
     }
 }
 
-/// Token keys loaded from Secrets Manager on first use, then cached.
+fn verify_access_with(key: &KeyPair, token: &str) -> Result<Caller, ApiError> {
+    let data = jsonwebtoken::decode::<AccessClaims>(token, &key.decoding, &strict_validation())
+        .map_err(|err| classify(&err))?;
+    let claims = data.claims;
+    Ok(Caller {
+        user_id: claims.user_id,
+        email: claims.email,
+        role: claims.role,
+    })
+}
+
+/// Token keys loaded from Secrets Manager on first use, then cached. A function
+/// that only verifies access tokens never reads the refresh key.
 #[derive(Debug)]
 pub struct Tokens {
     client: aws_sdk_secretsmanager::Client,
     access_secret: CachedSecret,
     refresh_secret: CachedSecret,
-    keys: OnceCell<TokenKeys>,
 }
 
 impl Tokens {
-    pub fn new(
-        client: aws_sdk_secretsmanager::Client,
-        access_secret_id: &str,
-        refresh_secret_id: &str,
-    ) -> Self {
+    pub fn new(client: aws_sdk_secretsmanager::Client, access_secret_id: &str, refresh_secret_id: &str) -> Self {
         Self {
             client,
             access_secret: CachedSecret::new(access_secret_id),
             refresh_secret: CachedSecret::new(refresh_secret_id),
-            keys: OnceCell::new(),
         }
     }
 
-    pub async fn keys(&self) -> Result<&TokenKeys, ApiError> {
-        self.keys
-            .get_or_try_init(|| async {
-                let access = self.access_secret.get(&self.client).await?;
-                let refresh = self.refresh_secret.get(&self.client).await?;
-                Ok::<_, SecretError>(TokenKeys::new(
-                    access.expose().as_bytes(),
-                    refresh.expose().as_bytes(),
-                ))
-            })
+    /// Both keys, for issuing tokens (the secrets are cached; building the keys is cheap).
+    pub async fn keys(&self) -> Result<TokenKeys, ApiError> {
+        let access = self
+            .access_secret
+            .get(&self.client)
             .await
-            .map_err(ApiError::unavailable)
+            .map_err(ApiError::unavailable)?;
+        let refresh = self
+            .refresh_secret
+            .get(&self.client)
+            .await
+            .map_err(ApiError::unavailable)?;
+        Ok(TokenKeys::new(access.expose().as_bytes(), refresh.expose().as_bytes()))
     }
 
     /// The caller of `request`, from its `Authorization: Bearer` header.
     pub async fn authenticate(&self, request: &Incoming) -> Result<Caller, ApiError> {
-        let header = request.header("authorization").ok_or_else(|| {
-            ApiError::new(crate::http::ErrorCode::InvalidToken, "Missing bearer token")
-        })?;
+        let header = request
+            .header("authorization")
+            .ok_or_else(|| ApiError::new(crate::http::ErrorCode::InvalidToken, "Missing bearer token"))?;
         let token = header
             .strip_prefix("Bearer ")
             .or_else(|| header.strip_prefix("bearer "))
             .map(str::trim)
             .filter(|token| !token.is_empty())
             .ok_or_else(ApiError::invalid_token)?;
-        self.keys().await?.verify_access(token)
+        let access = self
+            .access_secret
+            .get(&self.client)
+            .await
+            .map_err(ApiError::unavailable)?;
+        verify_access_with(&KeyPair::new(access.expose().as_bytes()), token)
+    }
+
+    /// The caller when the request carries a bearer token; `None` for anonymous
+    /// requests. A token that is present but invalid is still an error.
+    pub async fn authenticate_optional(&self, request: &Incoming) -> Result<Option<Caller>, ApiError> {
+        if request.header("authorization").is_none() {
+            return Ok(None);
+        }
+        self.authenticate(request).await.map(Some)
     }
 }
 
@@ -260,9 +257,7 @@ mod tests {
     fn an_issued_access_token_verifies() {
         let keys = keys();
         let user = UserId::generate();
-        let token = keys
-            .issue_access(user, &email(), Role::Admin, now())
-            .unwrap();
+        let token = keys.issue_access(user, &email(), Role::Admin, now()).unwrap();
         let caller = keys.verify_access(&token).unwrap();
         assert_eq!(caller.user_id, user);
         assert!(caller.is_admin());
@@ -279,10 +274,7 @@ mod tests {
                 now() - ACCESS_TTL_SECS - 5,
             )
             .unwrap();
-        assert_eq!(
-            keys.verify_access(&token).unwrap_err().code,
-            ErrorCode::TokenExpired
-        );
+        assert_eq!(keys.verify_access(&token).unwrap_err().code, ErrorCode::TokenExpired);
     }
 
     #[test]
@@ -311,10 +303,7 @@ mod tests {
             now() + 600
         );
         let token = format!("{header}.{}.", URL_SAFE_NO_PAD.encode(claims));
-        assert_eq!(
-            keys.verify_access(&token).unwrap_err().code,
-            ErrorCode::InvalidToken
-        );
+        assert_eq!(keys.verify_access(&token).unwrap_err().code, ErrorCode::InvalidToken);
     }
 
     #[test]
@@ -333,10 +322,7 @@ mod tests {
             &EncodingKey::from_secret(secret),
         )
         .unwrap();
-        assert_eq!(
-            keys().verify_access(&token).unwrap_err().code,
-            ErrorCode::InvalidToken
-        );
+        assert_eq!(keys().verify_access(&token).unwrap_err().code, ErrorCode::InvalidToken);
     }
 
     #[test]

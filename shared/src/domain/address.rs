@@ -77,8 +77,7 @@ impl AddressInput {
         let state = if form.is_null(state.0) {
             Some(Some(None))
         } else {
-            form.optional(state.0, bounded(state.1))
-                .map(|s| s.map(Some))
+            form.optional(state.0, bounded(state.1)).map(|s| s.map(Some))
         };
         let zip_code = form.optional(zip.0, bounded(zip.1));
         let country = form.optional(country.0, bounded(country.1));

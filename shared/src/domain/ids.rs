@@ -78,6 +78,26 @@ prefixed_id!(
     SessionId,
     "ses"
 );
+prefixed_id!(
+    /// A product of the catalog.
+    ProductId,
+    "prod"
+);
+prefixed_id!(
+    /// One sellable variant of a product (a size, a colour).
+    VariantId,
+    "var"
+);
+prefixed_id!(
+    /// A node of the category tree.
+    CategoryId,
+    "cat"
+);
+prefixed_id!(
+    /// A customer's review of a product.
+    ReviewId,
+    "rev"
+);
 
 #[cfg(test)]
 mod tests {

@@ -1,6 +1,7 @@
 //! Domain types: values that can only be built valid (parse, don't validate).
 
 pub mod address;
+pub mod catalog;
 pub mod email;
 pub mod ids;
 pub mod money;
@@ -10,8 +11,9 @@ pub mod role;
 pub mod timestamp;
 
 pub use address::{Address, AddressInput, AddressPatch};
+pub use catalog::{ProductStatus, Rating, ReviewStatus, Sku, Slug};
 pub use email::Email;
-pub use ids::{AddressId, UserId};
+pub use ids::{AddressId, CategoryId, ProductId, ReviewId, UserId, VariantId};
 pub use money::Money;
 pub use password::Password;
 pub use person::{PersonName, PhoneNumber};

@@ -52,9 +52,7 @@ impl Money {
             return Err(InvalidMoney::TooLarge);
         }
         let whole: i64 = whole.parse().map_err(|_| InvalidMoney::Format)?;
-        let fraction: i64 = format!("{fraction:0<2}")
-            .parse()
-            .map_err(|_| InvalidMoney::Format)?;
+        let fraction: i64 = format!("{fraction:0<2}").parse().map_err(|_| InvalidMoney::Format)?;
         let cents = whole * 100 + fraction;
         if cents > Self::MAX_CENTS {
             Err(InvalidMoney::TooLarge)

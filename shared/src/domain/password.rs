@@ -6,9 +6,7 @@ use std::fmt;
 pub struct Password(String);
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error(
-    "must be 8 to 128 characters with an upper-case letter, a lower-case letter, a number and a special character"
-)]
+#[error("must be 8 to 128 characters with an upper-case letter, a lower-case letter, a number and a special character")]
 pub struct WeakPassword;
 
 impl Password {
@@ -18,9 +16,7 @@ impl Password {
             && text.chars().any(char::is_uppercase)
             && text.chars().any(char::is_lowercase)
             && text.chars().any(|c| c.is_ascii_digit())
-            && text
-                .chars()
-                .any(|c| !c.is_alphanumeric() && !c.is_whitespace());
+            && text.chars().any(|c| !c.is_alphanumeric() && !c.is_whitespace());
         if strong {
             Ok(Self(text.to_owned()))
         } else {

@@ -91,10 +91,7 @@ mod tests {
 
     #[test]
     fn phones_are_compacted() {
-        assert_eq!(
-            PhoneNumber::parse("+1 (234) 567-890").unwrap().as_str(),
-            "+1234567890"
-        );
+        assert_eq!(PhoneNumber::parse("+1 (234) 567-890").unwrap().as_str(), "+1234567890");
         assert!(PhoneNumber::parse("12345").is_err());
         assert!(PhoneNumber::parse("+12345abc890").is_err());
     }

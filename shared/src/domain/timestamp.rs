@@ -60,13 +60,7 @@ mod tests {
 
     #[test]
     fn timestamps_print_like_the_lld() {
-        assert_eq!(
-            Timestamp::from_unix(1_705_314_600).to_string(),
-            "2024-01-15T10:30:00Z"
-        );
-        assert_eq!(
-            Timestamp::parse("2024-01-15T10:30:00Z").unwrap().unix(),
-            1_705_314_600
-        );
+        assert_eq!(Timestamp::from_unix(1_705_314_600).to_string(), "2024-01-15T10:30:00Z");
+        assert_eq!(Timestamp::parse("2024-01-15T10:30:00Z").unwrap().unix(), 1_705_314_600);
     }
 }

@@ -23,6 +23,9 @@ pub enum ErrorCode {
     /// A write based on a stale version (optimistic concurrency).
     #[serde(rename = "RES_003")]
     StaleVersion,
+    /// The resource is still referenced (a category with products or children).
+    #[serde(rename = "RES_004")]
+    ResourceInUse,
     #[serde(rename = "BUS_001")]
     InsufficientInventory,
     #[serde(rename = "BUS_002")]
@@ -41,9 +44,7 @@ pub enum ErrorCode {
 impl ErrorCode {
     pub fn status(self) -> StatusCode {
         match self {
-            Self::InvalidCredentials | Self::TokenExpired | Self::InvalidToken => {
-                StatusCode::UNAUTHORIZED
-            }
+            Self::InvalidCredentials | Self::TokenExpired | Self::InvalidToken => StatusCode::UNAUTHORIZED,
             Self::Forbidden => StatusCode::FORBIDDEN,
             Self::InvalidInput
             | Self::MissingField
@@ -51,7 +52,7 @@ impl ErrorCode {
             | Self::InvalidCartOperation
             | Self::PaymentFailed => StatusCode::BAD_REQUEST,
             Self::NotFound => StatusCode::NOT_FOUND,
-            Self::AlreadyExists | Self::StaleVersion => StatusCode::CONFLICT,
+            Self::AlreadyExists | Self::StaleVersion | Self::ResourceInUse => StatusCode::CONFLICT,
             Self::RateLimited => StatusCode::TOO_MANY_REQUESTS,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
@@ -69,6 +70,7 @@ impl ErrorCode {
             Self::NotFound => "RES_001",
             Self::AlreadyExists => "RES_002",
             Self::StaleVersion => "RES_003",
+            Self::ResourceInUse => "RES_004",
             Self::InsufficientInventory => "BUS_001",
             Self::InvalidCartOperation => "BUS_002",
             Self::PaymentFailed => "BUS_003",
@@ -158,10 +160,7 @@ impl ApiError {
     pub fn rate_limited(retry_after_secs: u64) -> Self {
         Self {
             retry_after: Some(retry_after_secs.max(1)),
-            ..Self::new(
-                ErrorCode::RateLimited,
-                "Too many attempts, please try again later",
-            )
+            ..Self::new(ErrorCode::RateLimited, "Too many attempts, please try again later")
         }
     }
 

@@ -21,10 +21,7 @@ impl Form {
                 Ok(Value::Object(fields)) => fields,
                 Ok(_) => return Err(ApiError::invalid_field("body", "must be a JSON object")),
                 Err(err) => {
-                    return Err(ApiError::invalid_field(
-                        "body",
-                        format!("is not valid JSON: {err}"),
-                    ));
+                    return Err(ApiError::invalid_field("body", format!("is not valid JSON: {err}")));
                 }
             }
         };
@@ -78,9 +75,9 @@ impl Form {
         }
     }
 
-    /// Records a field that must not be sent.
+    /// Records a field that must not be sent (an explicit `null` asks for nothing and passes).
     pub fn reject(&mut self, name: &str, message: &str) {
-        if self.fields.contains_key(name) {
+        if self.has(name) {
             self.invalid.push(FieldIssue::new(name, message));
         }
     }
@@ -143,10 +140,7 @@ mod tests {
         let err = form.into_error();
         assert_eq!(err.code.as_str(), "VAL_001");
         let details = err.details.unwrap().to_string();
-        assert!(
-            details.contains("\"a\"") && details.contains("\"b\""),
-            "{details}"
-        );
+        assert!(details.contains("\"a\"") && details.contains("\"b\""), "{details}");
     }
 
     #[test]

@@ -32,9 +32,7 @@ impl Incoming {
     pub fn new(request: Request) -> Self {
         let query = request.query_string_parameters();
         let path_params = request.path_parameters();
-        let lambda_request_id = request
-            .lambda_context_ref()
-            .map(|ctx| ctx.request_id.clone());
+        let lambda_request_id = request.lambda_context_ref().map(|ctx| ctx.request_id.clone());
         let (route_key, gateway_request_id, source_ip) = match request.request_context_ref() {
             Some(RequestContext::ApiGatewayV2(ctx)) => (
                 ctx.route_key.clone(),
@@ -93,13 +91,25 @@ impl Incoming {
     /// Turns a handler result into the LLD envelope, logging any server-side cause.
     pub fn respond(&self, result: ApiResult) -> Response<Body> {
         let (status, mut headers, payload) = match result {
-            Ok(reply) => {
+            Ok(mut reply) => {
                 let envelope = Success {
                     success: true,
                     data: &reply.data,
                     message: reply.message.as_deref(),
                 };
                 let text = serde_json::to_string(&envelope).unwrap_or_default();
+                if self.method == http::Method::GET && reply.status == http::StatusCode::OK {
+                    let cacheable = reply.headers.contains_key(http::header::CACHE_CONTROL);
+                    if cacheable
+                        && !reply.headers.contains_key(http::header::ETAG)
+                        && let Ok(tag) = http::HeaderValue::from_str(&content_etag(text.as_bytes()))
+                    {
+                        reply.headers.insert(http::header::ETAG, tag);
+                    }
+                    if self.etag_matches(reply.headers.get(http::header::ETAG)) {
+                        return self.not_modified(reply.headers);
+                    }
+                }
                 (reply.status, reply.headers, text)
             }
             Err(error) => {
@@ -117,6 +127,27 @@ impl Incoming {
         let mut response = Response::new(Body::Text(payload));
         *response.status_mut() = status;
         *response.headers_mut() = headers;
+        response
+    }
+
+    /// True when `If-None-Match` names `etag` (or `*`); weak and strong tags compare equal.
+    fn etag_matches(&self, etag: Option<&http::HeaderValue>) -> bool {
+        let (Some(wanted), Some(etag)) = (self.header("if-none-match"), etag.and_then(|v| v.to_str().ok())) else {
+            return false;
+        };
+        let bare = |tag: &str| tag.trim().trim_start_matches("W/").to_owned();
+        wanted
+            .split(',')
+            .any(|candidate| candidate.trim() == "*" || bare(candidate) == bare(etag))
+    }
+
+    fn not_modified(&self, headers: HeaderMap) -> Response<Body> {
+        let mut response = Response::new(Body::Empty);
+        *response.status_mut() = http::StatusCode::NOT_MODIFIED;
+        *response.headers_mut() = headers;
+        if let Ok(value) = http::HeaderValue::from_str(&self.request_id) {
+            response.headers_mut().insert("x-request-id", value);
+        }
         response
     }
 
@@ -148,6 +179,14 @@ impl Incoming {
         }
         (status, headers, json!({ "success": false, "error": body }))
     }
+}
+
+/// A weak ETag over a response body.
+fn content_etag(body: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(body);
+    let hex: String = digest.iter().take(10).map(|b| format!("{b:02x}")).collect();
+    format!("W/\"{hex}\"")
 }
 
 /// `outer: inner: innermost`, for logs.

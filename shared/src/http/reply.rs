@@ -11,6 +11,15 @@ pub struct Reply {
     pub headers: HeaderMap,
 }
 
+/// `Cache-Control` for public catalog reads: a CDN may keep them for `max_age`
+/// seconds; `Vary: Authorization` keeps admin views out of shared caches.
+pub fn public_cache(max_age: u32) -> String {
+    format!("public, max-age={max_age}")
+}
+
+/// `Cache-Control` for personal or admin responses.
+pub const PRIVATE: &str = "private, no-store";
+
 impl Reply {
     pub fn with_status(status: StatusCode, data: impl Serialize) -> Self {
         Self {
@@ -37,6 +46,16 @@ impl Reply {
     pub fn message(mut self, message: impl Into<String>) -> Self {
         self.message = Some(message.into());
         self
+    }
+
+    /// Cacheable by anyone for `max_age` seconds, or private when `private` (admin views).
+    pub fn cached(self, max_age: u32, private: bool) -> Self {
+        if private {
+            self.header("cache-control", PRIVATE)
+        } else {
+            self.header("cache-control", &public_cache(max_age))
+                .header("vary", "Authorization")
+        }
     }
 
     pub fn header(mut self, name: &'static str, value: &str) -> Self {

@@ -14,17 +14,29 @@
 //! | login throttle per email / per IP  | `THROTTLE#LOGIN#EMAIL#<email>` / `THROTTLE#LOGIN#IP#<ip>` | `THROTTLE` |                | BatchGetItem, UpdateItem |
 //! | password-reset token               | `RESET#<sha256(token)>`         | `RESET`           |                                             | GetItem, TransactWrite (single use) |
 //! | all users (admin)                  | GSI1 `USERS`                    | GSI1SK `<userId>` |                                             | Query (ULIDs sort by creation) |
+//! | category                           | `CATEGORY#<categoryId>`         | `CATEGORY`        | GSI1: `CATEGORIES` / `<categoryId>`         | Query GSI1 (the whole tree) |
+//! | category slug marker               | `CATEGORY_SLUG#<slug>`          | `MARKER`          |                                             | TransactWrite |
+//! | product                            | `PRODUCT#<productId>`           | `PRODUCT`         | GSI1: `PRODUCT_SLUG#<slug>` / `PRODUCT`; CatalogIndex: `CATALOG#<status>#<shard>` / `<productId>` | GetItem, Query GSI1, Query CatalogIndex |
+//! | product slug / SKU markers         | `PRODUCT_SLUG#<slug>` / `SKU#<SKU>` | `MARKER`      |                                             | TransactWrite |
+//! | stock change (inventory transaction) | `PRODUCT#<productId>`         | `STOCK#<ulid>`    |                                             | TransactWrite, Query |
+//! | search term → product              | `TERM#<first 2 letters>`        | `<term>#<productId>` |                                          | Query `begins_with` (prefix match) |
+//! | review                             | `PRODUCT#<productId>`           | `REVIEW#<reviewId>` | GSI1: `REVIEWS#<productId>` / `<reviewId>` and GSI2: `REVIEWS#<productId>` / `<stars>#<reviewId>` when approved; GSI3: `REVIEWS#PENDING` / `<reviewId>` while pending | GetItem, Query GSI1/GSI2/GSI3 |
+//! | one review per customer            | `PRODUCT#<productId>`           | `REVIEWER#<userId>` |                                           | TransactWrite |
+//! | purchase (verified-review proof)   | `USER#<userId>`                 | `PURCHASE#<productId>` |                                        | GetItem (written by the orders work) |
+//! | wishlist entry                     | `USER#<userId>`                 | `WISH#<productId>` |                                            | Query, PutItem, DeleteItem |
 
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 
 use crate::domain::ids::SessionId;
-use crate::domain::{AddressId, Email, UserId};
+use crate::domain::{AddressId, CategoryId, Email, ProductId, ProductStatus, ReviewId, Slug, UserId};
 
 pub const PK: &str = "PK";
 pub const SK: &str = "SK";
 pub const GSI1: &str = "GSI1";
+pub const GSI2: &str = "GSI2";
+pub const GSI3: &str = "GSI3";
 pub const TTL: &str = "expiresAt";
 
 pub const PROFILE: &str = "PROFILE";
@@ -49,12 +61,13 @@ impl Key {
         }
     }
 
-    /// Adds `GSIn` keys (`n` is 1-based).
+    /// Adds `GSIn` keys (`n` is 1-based; 4 is the catalog index).
     pub fn with_index(mut self, index: u8, pk: impl Into<String>, sk: impl Into<String>) -> Self {
         let (pk_name, sk_name) = match index {
             1 => ("GSI1PK", "GSI1SK"),
             2 => ("GSI2PK", "GSI2SK"),
-            _ => ("GSI3PK", "GSI3SK"),
+            3 => ("GSI3PK", "GSI3SK"),
+            _ => ("GSI4PK", "GSI4SK"),
         };
         self.indexes.push((pk_name, pk.into()));
         self.indexes.push((sk_name, sk.into()));
@@ -107,4 +120,91 @@ pub fn login_throttle_by_ip(ip: &str) -> Key {
 
 pub fn password_reset(token_digest: &str) -> Key {
     Key::new(format!("RESET#{token_digest}"), "RESET")
+}
+
+pub const MARKER: &str = "MARKER";
+pub const ALL_CATEGORIES: &str = "CATEGORIES";
+pub const STOCK_PREFIX: &str = "STOCK#";
+pub const WISH_PREFIX: &str = "WISH#";
+pub const CATALOG_INDEX: &str = "CatalogIndex";
+/// Catalog index partitions per status: cards spread over this many keys so no
+/// single index partition takes every product write.
+pub const CATALOG_SHARDS: u8 = 4;
+
+pub fn category(id: CategoryId) -> Key {
+    Key::new(format!("CATEGORY#{id}"), "CATEGORY").with_index(1, ALL_CATEGORIES, id.to_string())
+}
+
+pub fn category_slug(slug: &Slug) -> Key {
+    Key::new(format!("CATEGORY_SLUG#{slug}"), MARKER)
+}
+
+pub fn product_partition(id: ProductId) -> String {
+    format!("PRODUCT#{id}")
+}
+
+pub fn product_slug_index(slug: &Slug) -> String {
+    format!("PRODUCT_SLUG#{slug}")
+}
+
+/// The catalog-index shard of a product: spread by the id's random part.
+pub fn catalog_shard(id: ProductId) -> u8 {
+    id.to_string().bytes().last().map_or(0, |b| b % CATALOG_SHARDS)
+}
+
+pub fn catalog_partition(status: ProductStatus, shard: u8) -> String {
+    format!("CATALOG#{}#{shard}", status.as_str())
+}
+
+pub fn product(id: ProductId, slug: &Slug, status: ProductStatus) -> Key {
+    Key::new(product_partition(id), "PRODUCT")
+        .with_index(1, product_slug_index(slug), "PRODUCT")
+        .with_index(4, catalog_partition(status, catalog_shard(id)), id.to_string())
+}
+
+/// The product's primary key alone (reads and updates that do not move index keys).
+pub fn product_key(id: ProductId) -> Key {
+    Key::new(product_partition(id), "PRODUCT")
+}
+
+pub fn product_slug_marker(slug: &Slug) -> Key {
+    Key::new(format!("PRODUCT_SLUG#{slug}"), MARKER)
+}
+
+pub fn sku_marker(sku: &crate::domain::Sku) -> Key {
+    Key::new(format!("SKU#{sku}"), MARKER)
+}
+
+pub fn stock_change(product: ProductId) -> Key {
+    Key::new(
+        product_partition(product),
+        format!("{STOCK_PREFIX}{}", ulid::Ulid::new()),
+    )
+}
+
+pub fn search_term(term: &str, product: ProductId) -> Key {
+    let bucket: String = term.chars().take(2).collect();
+    Key::new(format!("TERM#{bucket}"), format!("{term}#{product}"))
+}
+
+pub fn review(product: ProductId, review: ReviewId) -> Key {
+    Key::new(product_partition(product), format!("REVIEW#{review}"))
+}
+
+pub fn reviewer_marker(product: ProductId, user: UserId) -> Key {
+    Key::new(product_partition(product), format!("REVIEWER#{user}"))
+}
+
+pub fn approved_reviews(product: ProductId) -> String {
+    format!("REVIEWS#{product}")
+}
+
+pub const PENDING_REVIEWS: &str = "REVIEWS#PENDING";
+
+pub fn purchase(user: UserId, product: ProductId) -> Key {
+    Key::new(user_partition(user), format!("PURCHASE#{product}"))
+}
+
+pub fn wishlist_entry(user: UserId, product: ProductId) -> Key {
+    Key::new(user_partition(user), format!("{WISH_PREFIX}{product}"))
 }

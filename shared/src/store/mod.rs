@@ -1,6 +1,7 @@
 //! The single DynamoDB table: keys, item conversion and every access pattern.
 //! See [`keys`] for the access-pattern table.
 
+pub mod catalog;
 pub mod keys;
 pub mod users;
 
@@ -52,10 +53,7 @@ where
     aws_sdk_dynamodb::Error: From<SdkError<E, R>>,
 {
     fn from(error: SdkError<E, R>) -> Self {
-        if matches!(
-            error,
-            SdkError::DispatchFailure(_) | SdkError::TimeoutError(_)
-        ) {
+        if matches!(error, SdkError::DispatchFailure(_) | SdkError::TimeoutError(_)) {
             return Self::Unavailable(Box::new(error));
         }
         use aws_sdk_dynamodb::Error as E2;
@@ -82,9 +80,7 @@ impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
         match error {
             StoreError::Unavailable(_) => ApiError::unavailable(error),
-            StoreError::TransactionCancelled(_) if error.is_transaction_conflict() => {
-                ApiError::unavailable(error)
-            }
+            StoreError::TransactionCancelled(_) if error.is_transaction_conflict() => ApiError::unavailable(error),
             _ => ApiError::internal(error),
         }
     }

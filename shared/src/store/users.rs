@@ -1,17 +1,13 @@
 //! Users, credentials, addresses, sessions, login throttles and reset tokens.
 
-use aws_sdk_dynamodb::types::{
-    Delete, KeysAndAttributes, Put, ReturnValue, Select, TransactWriteItem, Update,
-};
+use aws_sdk_dynamodb::types::{Delete, KeysAndAttributes, Put, ReturnValue, Select, TransactWriteItem, Update};
 use serde::{Deserialize, Serialize};
 
 use super::keys::{self, Key};
 use super::{Item, Store, StoreError, from_item, number, string, to_item};
 use crate::auth::PasswordHash;
 use crate::domain::ids::SessionId;
-use crate::domain::{
-    AddressId, AddressInput, Email, PersonName, PhoneNumber, Role, Timestamp, UserId,
-};
+use crate::domain::{AddressId, AddressInput, Email, PersonName, PhoneNumber, Role, Timestamp, UserId};
 
 /// The profile item: everything about a user but the password.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -138,11 +134,7 @@ impl Store {
             .expect("table and item are set")
     }
 
-    fn update(
-        &self,
-        key: &Key,
-        expression: &str,
-    ) -> aws_sdk_dynamodb::types::builders::UpdateBuilder {
+    fn update(&self, key: &Key, expression: &str) -> aws_sdk_dynamodb::types::builders::UpdateBuilder {
         Update::builder()
             .table_name(self.table())
             .set_key(Some(key.primary()))
@@ -150,17 +142,11 @@ impl Store {
     }
 
     fn delete(&self, key: &Key) -> aws_sdk_dynamodb::types::builders::DeleteBuilder {
-        Delete::builder()
-            .table_name(self.table())
-            .set_key(Some(key.primary()))
+        Delete::builder().table_name(self.table()).set_key(Some(key.primary()))
     }
 
     /// Creates the profile and the email marker together; fails at index 1 when the email is taken.
-    pub async fn create_user(
-        &self,
-        user: &UserRecord,
-        credentials: &CredentialRecord,
-    ) -> Result<(), StoreError> {
+    pub async fn create_user(&self, user: &UserRecord, credentials: &CredentialRecord) -> Result<(), StoreError> {
         let profile = self.put(to_item(&keys::user_profile(user.user_id), user)?);
         let marker = self.put(to_item(&keys::credentials(&user.email), credentials)?);
         self.client()
@@ -229,12 +215,7 @@ impl Store {
     }
 
     /// Counts a failed login against `key`: adds to the live window, or starts a new one.
-    pub async fn record_login_failure(
-        &self,
-        key: &Key,
-        now: i64,
-        window_secs: i64,
-    ) -> Result<(), StoreError> {
+    pub async fn record_login_failure(&self, key: &Key, now: i64, window_secs: i64) -> Result<(), StoreError> {
         let cutoff = now - window_secs;
         for _ in 0..3 {
             let added = self
@@ -282,11 +263,7 @@ impl Store {
     }
 
     /// Stores a new session, clearing the email's failed-login window when there was one.
-    pub async fn open_session(
-        &self,
-        session: &SessionRecord,
-        clear_throttle: Option<&Key>,
-    ) -> Result<(), StoreError> {
+    pub async fn open_session(&self, session: &SessionRecord, clear_throttle: Option<&Key>) -> Result<(), StoreError> {
         let item = to_item(&keys::session(session.user_id, session.session_id), session)?;
         match clear_throttle {
             None => {
@@ -444,11 +421,7 @@ impl Store {
         if !names.is_empty() {
             let expression = format!(
                 "SET {}",
-                names
-                    .iter()
-                    .map(|(set, _, _)| *set)
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                names.iter().map(|(set, _, _)| *set).collect::<Vec<_>>().join(", ")
             );
             let mut login_copy = self
                 .update(&keys::credentials(email), &expression)
@@ -482,8 +455,13 @@ impl Store {
             "defaultAddressId = if_not_exists(defaultAddressId, :id)"
         };
         let profile = self
-            .update(&keys::user_profile(user), &format!("SET {default_expression}, addressCount = if_not_exists(addressCount, :zero) + :one"))
-            .condition_expression("attribute_exists(PK) AND (attribute_not_exists(addressCount) OR addressCount < :max)")
+            .update(
+                &keys::user_profile(user),
+                &format!("SET {default_expression}, addressCount = if_not_exists(addressCount, :zero) + :one"),
+            )
+            .condition_expression(
+                "attribute_exists(PK) AND (attribute_not_exists(addressCount) OR addressCount < :max)",
+            )
             .expression_attribute_values(":id", string(address.address_id.to_string()))
             .expression_attribute_values(":zero", number(0))
             .expression_attribute_values(":one", number(1))
@@ -494,10 +472,7 @@ impl Store {
             .transact_write_items()
             .transact_items(
                 TransactWriteItem::builder()
-                    .put(with_condition_put(
-                        self.put(item),
-                        "attribute_not_exists(PK)",
-                    ))
+                    .put(with_condition_put(self.put(item), "attribute_not_exists(PK)"))
                     .build(),
             )
             .transact_items(TransactWriteItem::builder().update(profile).build())
@@ -552,19 +527,19 @@ impl Store {
     }
 
     /// Deletes an address; `was_default` must match the profile (index 1 fails otherwise).
-    pub async fn delete_address(
-        &self,
-        user: UserId,
-        address: AddressId,
-        was_default: bool,
-    ) -> Result<(), StoreError> {
+    pub async fn delete_address(&self, user: UserId, address: AddressId, was_default: bool) -> Result<(), StoreError> {
         let id = string(address.to_string());
         let profile = if was_default {
-            self.update(&keys::user_profile(user), "ADD addressCount :minus REMOVE defaultAddressId")
-                .condition_expression("defaultAddressId = :id")
+            self.update(
+                &keys::user_profile(user),
+                "ADD addressCount :minus REMOVE defaultAddressId",
+            )
+            .condition_expression("defaultAddressId = :id")
         } else {
             self.update(&keys::user_profile(user), "ADD addressCount :minus")
-                .condition_expression("attribute_exists(PK) AND (attribute_not_exists(defaultAddressId) OR defaultAddressId <> :id)")
+                .condition_expression(
+                    "attribute_exists(PK) AND (attribute_not_exists(defaultAddressId) OR defaultAddressId <> :id)",
+                )
         }
         .expression_attribute_values(":id", id)
         .expression_attribute_values(":minus", number(-1))
@@ -585,11 +560,7 @@ impl Store {
     }
 
     /// Newest users first, one page, with the total; the count and the page are read concurrently.
-    pub async fn list_users(
-        &self,
-        page: u32,
-        limit: u32,
-    ) -> Result<(Vec<UserRecord>, u64), StoreError> {
+    pub async fn list_users(&self, page: u32, limit: u32) -> Result<(Vec<UserRecord>, u64), StoreError> {
         let (items, total) = self
             .query_page(keys::GSI1, "GSI1PK", keys::ALL_USERS, false, page, limit)
             .await?;
@@ -613,12 +584,7 @@ impl Store {
     }
 
     /// Sets the role on both the profile and the login record.
-    pub async fn set_role(
-        &self,
-        user: UserId,
-        email: &Email,
-        role: Role,
-    ) -> Result<(), StoreError> {
+    pub async fn set_role(&self, user: UserId, email: &Email, role: Role) -> Result<(), StoreError> {
         let value = string(role.as_str());
         let profile = self
             .update(&keys::user_profile(user), "SET #role = :role")

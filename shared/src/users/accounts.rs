@@ -26,18 +26,10 @@ pub struct NewUser {
 impl NewUser {
     pub fn parse(body: &[u8]) -> Result<Self, ApiError> {
         let mut form = Form::from_body(body)?;
-        let email = form.required("email", |v| {
-            Email::parse(&text(v)?).map_err(|e| e.to_string())
-        });
-        let password = form.required("password", |v| {
-            Password::parse(&text(v)?).map_err(|e| e.to_string())
-        });
-        let first_name = form.required("firstName", |v| {
-            PersonName::parse(&text(v)?).map_err(|e| e.to_string())
-        });
-        let last_name = form.required("lastName", |v| {
-            PersonName::parse(&text(v)?).map_err(|e| e.to_string())
-        });
+        let email = form.required("email", |v| Email::parse(&text(v)?).map_err(|e| e.to_string()));
+        let password = form.required("password", |v| Password::parse(&text(v)?).map_err(|e| e.to_string()));
+        let first_name = form.required("firstName", |v| PersonName::parse(&text(v)?).map_err(|e| e.to_string()));
+        let last_name = form.required("lastName", |v| PersonName::parse(&text(v)?).map_err(|e| e.to_string()));
         let phone_number = form.optional("phoneNumber", |v| {
             PhoneNumber::parse(&text(v)?).map_err(|e| e.to_string())
         });
@@ -67,9 +59,7 @@ pub struct Credentials {
 impl Credentials {
     pub fn parse(body: &[u8]) -> Result<Self, ApiError> {
         let mut form = Form::from_body(body)?;
-        let email = form.required("email", |v| {
-            Email::parse(&text(v)?).map_err(|e| e.to_string())
-        });
+        let email = form.required("email", |v| Email::parse(&text(v)?).map_err(|e| e.to_string()));
         let password = form.required("password", |v| {
             text(v).map_err(str::to_owned).and_then(|p| {
                 if p.is_empty() {
@@ -162,16 +152,13 @@ impl Users {
         let password_hash = hash_password(&input.password).await?;
         let (user, credentials) = new_account(&input, Role::Customer, password_hash);
         let (user_id, now) = (user.user_id, user.created_at);
-        self.store
-            .create_user(&user, &credentials)
-            .await
-            .map_err(|err| {
-                if err.failed_condition_at(1) {
-                    ApiError::already_exists("An account with this email already exists")
-                } else {
-                    err.into()
-                }
-            })?;
+        self.store.create_user(&user, &credentials).await.map_err(|err| {
+            if err.failed_condition_at(1) {
+                ApiError::already_exists("An account with this email already exists")
+            } else {
+                err.into()
+            }
+        })?;
         tracing::info!(userId = %user_id, "user registered");
         let welcome = NotificationMessage::new(Notification::Welcome {
             user_id,
@@ -194,11 +181,7 @@ impl Users {
     /// Round trips: one BatchGetItem (credentials and both throttles), then one
     /// write (the session, or the failure counters in parallel).
     #[tracing::instrument(skip_all)]
-    pub async fn login(
-        &self,
-        input: Credentials,
-        source_ip: &str,
-    ) -> Result<LoginResult, ApiError> {
+    pub async fn login(&self, input: Credentials, source_ip: &str) -> Result<LoginResult, ApiError> {
         let now = Timestamp::now().unix();
         let state = self.store.login_state(&input.email, source_ip).await?;
         let wait = [state.email_throttle.as_ref(), state.ip_throttle.as_ref()]
@@ -214,21 +197,14 @@ impl Users {
             let by_email = keys::login_throttle_by_email(&input.email);
             let by_ip = keys::login_throttle_by_ip(source_ip);
             futures::try_join!(
-                self.store
-                    .record_login_failure(&by_email, now, LOGIN_WINDOW_SECS),
-                self.store
-                    .record_login_failure(&by_ip, now, LOGIN_WINDOW_SECS),
+                self.store.record_login_failure(&by_email, now, LOGIN_WINDOW_SECS),
+                self.store.record_login_failure(&by_ip, now, LOGIN_WINDOW_SECS),
             )?;
             return Err(ApiError::invalid_credentials());
         };
         let keys = self.tokens.keys().await?;
         let session_id = SessionId::generate();
-        let access_token = keys.issue_access(
-            credentials.user_id,
-            &credentials.email,
-            credentials.role,
-            now,
-        )?;
+        let access_token = keys.issue_access(credentials.user_id, &credentials.email, credentials.role, now)?;
         let refresh = keys.issue_refresh(credentials.user_id, session_id, now)?;
         let session = SessionRecord {
             session_id,
@@ -283,9 +259,7 @@ impl Users {
         let session = match rotated {
             Ok(session) => session,
             Err(crate::store::StoreError::ConditionFailed) => {
-                self.store
-                    .delete_session(claims.user_id, claims.sid)
-                    .await?;
+                self.store.delete_session(claims.user_id, claims.sid).await?;
                 tracing::warn!(userId = %claims.user_id, session = %claims.sid, "refresh token reused or revoked; session revoked");
                 return Err(ApiError::new(
                     crate::http::ErrorCode::InvalidToken,
@@ -309,9 +283,7 @@ impl Users {
     pub async fn logout(&self, input: RefreshRequest) -> Result<(), ApiError> {
         let keys = self.tokens.keys().await?;
         let claims = keys.verify_refresh(&input.refresh_token)?;
-        self.store
-            .delete_session(claims.user_id, claims.sid)
-            .await?;
+        self.store.delete_session(claims.user_id, claims.sid).await?;
         tracing::info!(userId = %claims.user_id, "user logged out");
         Ok(())
     }
@@ -328,10 +300,7 @@ mod tests {
             attempts: MAX_FAILED_LOGINS,
             expires_at: 1000 + LOGIN_WINDOW_SECS,
         };
-        assert_eq!(
-            blocked_for(Some(&full), 1000 + 60),
-            Some(LOGIN_WINDOW_SECS - 60)
-        );
+        assert_eq!(blocked_for(Some(&full), 1000 + 60), Some(LOGIN_WINDOW_SECS - 60));
         assert_eq!(blocked_for(Some(&full), 1000 + LOGIN_WINDOW_SECS), None);
         let partial = ThrottleRecord {
             attempts: MAX_FAILED_LOGINS - 1,
@@ -343,8 +312,7 @@ mod tests {
 
     #[test]
     fn registration_names_every_bad_field() {
-        let err =
-            NewUser::parse(br#"{"email":"nope","password":"short","firstName":""}"#).unwrap_err();
+        let err = NewUser::parse(br#"{"email":"nope","password":"short","firstName":""}"#).unwrap_err();
         let details = err.details.unwrap().to_string();
         for field in ["email", "password", "firstName", "lastName"] {
             assert!(details.contains(field), "{field} missing from {details}");

@@ -45,9 +45,7 @@ impl AddressChanges {
         let patch = AddressInput::read_patch(&mut form);
         let is_default = form.optional("isDefault", boolean);
         let expected_version = form.optional("version", |v| unsigned(v).map_err(str::to_owned));
-        let (Some(patch), Some(is_default), Some(expected_version)) =
-            (patch, is_default, expected_version)
-        else {
+        let (Some(patch), Some(is_default), Some(expected_version)) = (patch, is_default, expected_version) else {
             return Err(form.into_error());
         };
         if patch.is_empty() && is_default.is_none() {
@@ -68,10 +66,7 @@ impl AddressChanges {
 const ATTEMPTS: usize = 3;
 
 impl Users {
-    async fn address_state(
-        &self,
-        caller: &Caller,
-    ) -> Result<(Option<AddressId>, Vec<AddressRecord>), ApiError> {
+    async fn address_state(&self, caller: &Caller) -> Result<(Option<AddressId>, Vec<AddressRecord>), ApiError> {
         let (profile, addresses) = self
             .store
             .user_with_addresses(caller.user_id)
@@ -98,11 +93,7 @@ impl Users {
 
     /// One TransactWriteItems: the address and the profile's count (and default).
     #[tracing::instrument(skip_all, fields(userId = %caller.user_id))]
-    pub async fn create_address(
-        &self,
-        caller: &Caller,
-        input: NewAddress,
-    ) -> Result<AddressView, ApiError> {
+    pub async fn create_address(&self, caller: &Caller, input: NewAddress) -> Result<AddressView, ApiError> {
         let now = Timestamp::now();
         let record = AddressRecord {
             address_id: AddressId::generate(),
@@ -125,8 +116,13 @@ impl Users {
             }
             // The profile refused: either it is gone or the address book is full.
             self.address_state(caller).await?;
-            return Err(ApiError::new(ErrorCode::InvalidInput, format!("At most {MAX_ADDRESSES} addresses can be saved"))
-                .with_details(serde_json::json!([{"field": "addresses", "message": format!("limit of {MAX_ADDRESSES} reached")}])));
+            return Err(ApiError::new(
+                ErrorCode::InvalidInput,
+                format!("At most {MAX_ADDRESSES} addresses can be saved"),
+            )
+            .with_details(
+                serde_json::json!([{"field": "addresses", "message": format!("limit of {MAX_ADDRESSES} reached")}]),
+            ));
         }
         let (default, _) = self.address_state(caller).await?;
         Ok(AddressView::new(&record, default))
@@ -154,9 +150,7 @@ impl Users {
                 return Err(ApiError::stale_version());
             }
             let currently_default = default == Some(address_id);
-            let default_change = changes
-                .is_default
-                .filter(|wanted| *wanted != currently_default);
+            let default_change = changes.is_default.filter(|wanted| *wanted != currently_default);
             let version = current.version;
             let fields = changes.patch.apply(current.fields());
             let updated = AddressRecord {
@@ -183,9 +177,7 @@ impl Users {
                 }
                 // A concurrent change: read again and apply the same changes to it.
                 Err(err)
-                    if err.failed_condition_at(0)
-                        || err.failed_condition_at(1)
-                        || err.is_transaction_conflict() => {}
+                    if err.failed_condition_at(0) || err.failed_condition_at(1) || err.is_transaction_conflict() => {}
                 Err(err) => return Err(err.into()),
             }
         }
@@ -194,17 +186,10 @@ impl Users {
 
     /// Reads the current state, then one conditional transaction.
     #[tracing::instrument(skip_all, fields(userId = %caller.user_id))]
-    pub async fn delete_address(
-        &self,
-        caller: &Caller,
-        address_id: AddressId,
-    ) -> Result<(), ApiError> {
+    pub async fn delete_address(&self, caller: &Caller, address_id: AddressId) -> Result<(), ApiError> {
         for _ in 0..ATTEMPTS {
             let (default, addresses) = self.address_state(caller).await?;
-            if !addresses
-                .iter()
-                .any(|address| address.address_id == address_id)
-            {
+            if !addresses.iter().any(|address| address.address_id == address_id) {
                 return Err(ApiError::not_found("Address"));
             }
             match self

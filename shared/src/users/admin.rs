@@ -27,17 +27,31 @@ impl Users {
     }
 }
 
+/// Creates an account with `role` and an already hashed password (seeding, bootstrap).
+pub async fn create_account(
+    store: &Store,
+    input: &NewUser,
+    role: Role,
+    hash: crate::auth::PasswordHash,
+) -> Result<UserId, ApiError> {
+    let (user, credentials) = new_account(input, role, hash);
+    store.create_user(&user, &credentials).await.map_err(|err| {
+        if err.failed_condition_at(1) {
+            ApiError::already_exists("An account with this email already exists")
+        } else {
+            err.into()
+        }
+    })?;
+    Ok(user.user_id)
+}
+
 /// Creates an ADMIN account, or gives an existing account the ADMIN role (its
 /// password is left as it is). Returns the user id and whether it was created.
 pub async fn bootstrap_admin(store: &Store, input: NewUser) -> Result<(UserId, bool), ApiError> {
     if let Some(existing) = store.credentials(&input.email).await? {
-        store
-            .set_role(existing.user_id, &input.email, Role::Admin)
-            .await?;
+        store.set_role(existing.user_id, &input.email, Role::Admin).await?;
         return Ok((existing.user_id, false));
     }
     let hash = hash_password(&input.password).await?;
-    let (user, credentials) = new_account(&input, Role::Admin, hash);
-    store.create_user(&user, &credentials).await?;
-    Ok((user.user_id, true))
+    Ok((create_account(store, &input, Role::Admin, hash).await?, true))
 }

@@ -9,7 +9,7 @@ mod views;
 
 pub use accounts::{Credentials, LoginResult, NewUser, RefreshRequest};
 pub use addresses::{AddressChanges, NewAddress};
-pub use admin::bootstrap_admin;
+pub use admin::{bootstrap_admin, create_account};
 pub use profile::ProfileUpdate;
 pub use reset::{ResetConfirmation, ResetRequest};
 pub use views::{AddressView, ProfileView, RegisteredUser, UserSummary};

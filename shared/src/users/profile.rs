@@ -17,12 +17,7 @@ pub struct ProfileUpdate {
 
 /// `"3"`, `W/"3"` or `3` from an `If-Match` header.
 fn version_from_if_match(header: &str) -> Option<u64> {
-    header
-        .trim()
-        .trim_start_matches("W/")
-        .trim_matches('"')
-        .parse()
-        .ok()
+    header.trim().trim_start_matches("W/").trim_matches('"').parse().ok()
 }
 
 impl ProfileUpdate {
@@ -30,12 +25,8 @@ impl ProfileUpdate {
         let mut form = Form::from_body(request.body())?;
         form.reject("email", "cannot be changed");
         form.reject("role", "cannot be changed");
-        let first_name = form.optional("firstName", |v| {
-            PersonName::parse(&text(v)?).map_err(|e| e.to_string())
-        });
-        let last_name = form.optional("lastName", |v| {
-            PersonName::parse(&text(v)?).map_err(|e| e.to_string())
-        });
+        let first_name = form.optional("firstName", |v| PersonName::parse(&text(v)?).map_err(|e| e.to_string()));
+        let last_name = form.optional("lastName", |v| PersonName::parse(&text(v)?).map_err(|e| e.to_string()));
         let phone_number = if form.is_null("phoneNumber") {
             // An explicit null removes the phone number.
             Some(Some(None))
@@ -78,10 +69,7 @@ impl ProfileUpdate {
             last_name,
             phone_number,
         };
-        if changes.first_name.is_none()
-            && changes.last_name.is_none()
-            && changes.phone_number.is_none()
-        {
+        if changes.first_name.is_none() && changes.last_name.is_none() && changes.phone_number.is_none() {
             return Err(ApiError::invalid_field(
                 "body",
                 "must change at least one of firstName, lastName, phoneNumber",
@@ -117,11 +105,7 @@ impl Users {
     /// A conditional transaction (409 RES_003 when the version is stale, nothing
     /// written), then one Query for the new state.
     #[tracing::instrument(skip_all, fields(userId = %caller.user_id))]
-    pub async fn update_profile(
-        &self,
-        caller: &Caller,
-        update: ProfileUpdate,
-    ) -> Result<ProfileView, ApiError> {
+    pub async fn update_profile(&self, caller: &Caller, update: ProfileUpdate) -> Result<ProfileView, ApiError> {
         self.store
             .update_profile(
                 caller.user_id,

@@ -21,9 +21,7 @@ pub struct ResetRequest {
 impl ResetRequest {
     pub fn parse(body: &[u8]) -> Result<Self, ApiError> {
         let mut form = Form::from_body(body)?;
-        let email = form.required("email", |v| {
-            Email::parse(&text(v)?).map_err(|e| e.to_string())
-        });
+        let email = form.required("email", |v| Email::parse(&text(v)?).map_err(|e| e.to_string()));
         let Some(email) = email else {
             return Err(form.into_error());
         };
@@ -41,16 +39,11 @@ impl ResetConfirmation {
     pub fn parse(body: &[u8]) -> Result<Self, ApiError> {
         let mut form = Form::from_body(body)?;
         let token = form.required("token", text);
-        let new_password = form.required("newPassword", |v| {
-            Password::parse(&text(v)?).map_err(|e| e.to_string())
-        });
+        let new_password = form.required("newPassword", |v| Password::parse(&text(v)?).map_err(|e| e.to_string()));
         let (Some(token), Some(new_password)) = (token, new_password) else {
             return Err(form.into_error());
         };
-        Ok(Self {
-            token,
-            new_password,
-        })
+        Ok(Self { token, new_password })
     }
 }
 
@@ -101,10 +94,7 @@ impl Users {
 
     /// Uses the token once, sets the new password and revokes every session.
     #[tracing::instrument(skip_all)]
-    pub async fn confirm_password_reset(
-        &self,
-        confirmation: ResetConfirmation,
-    ) -> Result<(), ApiError> {
+    pub async fn confirm_password_reset(&self, confirmation: ResetConfirmation) -> Result<(), ApiError> {
         let digest = digest(&confirmation.token);
         let now = Timestamp::now().unix();
         let reset = self

@@ -88,10 +88,7 @@ impl ProfileView {
             email: user.email.to_string(),
             first_name: user.first_name.as_str().to_owned(),
             last_name: user.last_name.as_str().to_owned(),
-            phone_number: user
-                .phone_number
-                .as_ref()
-                .map(|phone| phone.as_str().to_owned()),
+            phone_number: user.phone_number.as_ref().map(|phone| phone.as_str().to_owned()),
             role: user.role,
             addresses: addresses
                 .iter()

@@ -4,68 +4,56 @@
 use serde_json::Value;
 use shop_tests::{TestApp, email};
 
-/// `(file, event)` for every users-api event.
-const USERS_API_EVENTS: [(&str, &str); 15] = [
-    (
-        "users-api-register.json",
-        include_str!("../../../events/users-api-register.json"),
-    ),
-    (
-        "users-api-login.json",
-        include_str!("../../../events/users-api-login.json"),
-    ),
-    (
-        "users-api-get-profile.json",
-        include_str!("../../../events/users-api-get-profile.json"),
-    ),
-    (
-        "users-api-me.json",
-        include_str!("../../../events/users-api-me.json"),
-    ),
-    (
-        "users-api-update-profile.json",
-        include_str!("../../../events/users-api-update-profile.json"),
-    ),
-    (
-        "users-api-create-address.json",
-        include_str!("../../../events/users-api-create-address.json"),
-    ),
-    (
-        "users-api-list-addresses.json",
-        include_str!("../../../events/users-api-list-addresses.json"),
-    ),
-    (
-        "users-api-update-address.json",
-        include_str!("../../../events/users-api-update-address.json"),
-    ),
-    (
-        "users-api-delete-address.json",
-        include_str!("../../../events/users-api-delete-address.json"),
-    ),
-    (
-        "users-api-get-user.json",
-        include_str!("../../../events/users-api-get-user.json"),
-    ),
-    (
-        "users-api-list-users.json",
-        include_str!("../../../events/users-api-list-users.json"),
-    ),
-    (
-        "users-api-refresh.json",
-        include_str!("../../../events/users-api-refresh.json"),
-    ),
-    (
-        "users-api-logout.json",
-        include_str!("../../../events/users-api-logout.json"),
-    ),
-    (
-        "users-api-request-password-reset.json",
-        include_str!("../../../events/users-api-request-password-reset.json"),
-    ),
-    (
-        "users-api-confirm-password-reset.json",
-        include_str!("../../../events/users-api-confirm-password-reset.json"),
-    ),
+/// `(file, event)` for each named file of `events/`.
+macro_rules! events {
+    ($($name:literal),* $(,)?) => {
+        [$(($name, include_str!(concat!("../../../events/", $name)))),*]
+    };
+}
+
+const USERS_API_EVENTS: [(&str, &str); 15] = events![
+    "users-api-register.json",
+    "users-api-login.json",
+    "users-api-get-profile.json",
+    "users-api-me.json",
+    "users-api-update-profile.json",
+    "users-api-create-address.json",
+    "users-api-list-addresses.json",
+    "users-api-update-address.json",
+    "users-api-delete-address.json",
+    "users-api-get-user.json",
+    "users-api-list-users.json",
+    "users-api-refresh.json",
+    "users-api-logout.json",
+    "users-api-request-password-reset.json",
+    "users-api-confirm-password-reset.json",
+];
+
+const CATALOG_API_EVENTS: [(&str, &str); 24] = events![
+    "catalog-api-create-category.json",
+    "catalog-api-list-categories.json",
+    "catalog-api-get-category.json",
+    "catalog-api-update-category.json",
+    "catalog-api-delete-category.json",
+    "catalog-api-create-product.json",
+    "catalog-api-list-products.json",
+    "catalog-api-get-product.json",
+    "catalog-api-replace-product.json",
+    "catalog-api-update-product.json",
+    "catalog-api-adjust-stock.json",
+    "catalog-api-stock-history.json",
+    "catalog-api-search-products.json",
+    "catalog-api-create-review.json",
+    "catalog-api-update-review.json",
+    "catalog-api-list-pending-reviews.json",
+    "catalog-api-approve-review.json",
+    "catalog-api-list-reviews.json",
+    "catalog-api-reject-review.json",
+    "catalog-api-delete-review.json",
+    "catalog-api-add-to-wishlist.json",
+    "catalog-api-get-wishlist.json",
+    "catalog-api-remove-from-wishlist.json",
+    "catalog-api-delete-product.json",
 ];
 
 const SAMPLE_ADDRESS_ID: &str = "addr_01JD0000000000000000000000";
@@ -82,28 +70,36 @@ fn every_event_file_is_covered() {
     on_disk.sort();
     let mut covered: Vec<String> = USERS_API_EVENTS
         .iter()
+        .chain(&CATALOG_API_EVENTS)
         .map(|(name, _)| (*name).to_owned())
         .collect();
     covered.sort();
     assert_eq!(on_disk, covered, "each file in events/ needs a test");
 }
 
-/// Fills the event's placeholders and invokes users-api with it.
+/// Fills the event's placeholders and invokes its function with it.
 async fn invoke(app: &TestApp, name: &str, substitutions: &[(&str, &str)]) -> (u16, Value) {
     let (_, raw) = USERS_API_EVENTS
         .iter()
+        .chain(&CATALOG_API_EVENTS)
         .find(|(file, _)| *file == name)
         .unwrap();
     let mut text = (*raw).to_owned();
     for (placeholder, value) in substitutions {
         text = text.replace(placeholder, value);
     }
-    let request = lambda_http::request::from_str(&text)
-        .unwrap_or_else(|err| panic!("{name} is not an API Gateway event: {err}"));
-    let response = users_api::handle(app.gateway.functions.users_api(), request)
-        .await
-        .unwrap();
-    let body = serde_json::from_slice(response.body().as_ref()).unwrap();
+    let request =
+        lambda_http::request::from_str(&text).unwrap_or_else(|err| panic!("{name} is not an API Gateway event: {err}"));
+    let response = if name.starts_with("users-api") {
+        users_api::handle(app.gateway.functions.users_api(), request)
+            .await
+            .unwrap()
+    } else {
+        catalog_api::handle(app.gateway.functions.catalog_api(), request)
+            .await
+            .unwrap()
+    };
+    let body = serde_json::from_slice(response.body().as_ref()).unwrap_or(Value::Null);
     (response.status().as_u16(), body)
 }
 
@@ -115,16 +111,8 @@ async fn each_users_api_event_gets_its_documented_status() {
         body
     };
 
-    expect(
-        "register",
-        invoke(&app, "users-api-register.json", &[]).await,
-        201,
-    );
-    let login = expect(
-        "login",
-        invoke(&app, "users-api-login.json", &[]).await,
-        200,
-    );
+    expect("register", invoke(&app, "users-api-register.json", &[]).await, 201);
+    let login = expect("login", invoke(&app, "users-api-login.json", &[]).await, 200);
     let access = login["data"]["accessToken"].as_str().unwrap().to_owned();
     let refresh = login["data"]["refreshToken"].as_str().unwrap().to_owned();
     let user_id = login["data"]["user"]["userId"].as_str().unwrap().to_owned();
@@ -166,15 +154,8 @@ async fn each_users_api_event_gets_its_documented_status() {
         invoke(&app, "users-api-delete-address.json", &with_address).await,
         200,
     );
-    let own_id = [
-        ("ACCESS_TOKEN", access.as_str()),
-        (SAMPLE_USER_ID, user_id.as_str()),
-    ];
-    expect(
-        "get-user",
-        invoke(&app, "users-api-get-user.json", &own_id).await,
-        200,
-    );
+    let own_id = [("ACCESS_TOKEN", access.as_str()), (SAMPLE_USER_ID, user_id.as_str())];
+    expect("get-user", invoke(&app, "users-api-get-user.json", &own_id).await, 200);
     expect(
         "list-users as a customer",
         invoke(&app, "users-api-list-users.json", &as_jane).await,
@@ -194,23 +175,13 @@ async fn each_users_api_event_gets_its_documented_status() {
 
     let rotated = expect(
         "refresh",
-        invoke(
-            &app,
-            "users-api-refresh.json",
-            &[("REFRESH_TOKEN", refresh.as_str())],
-        )
-        .await,
+        invoke(&app, "users-api-refresh.json", &[("REFRESH_TOKEN", refresh.as_str())]).await,
         200,
     );
     let rotated = rotated["data"]["refreshToken"].as_str().unwrap().to_owned();
     expect(
         "logout",
-        invoke(
-            &app,
-            "users-api-logout.json",
-            &[("REFRESH_TOKEN", rotated.as_str())],
-        )
-        .await,
+        invoke(&app, "users-api-logout.json", &[("REFRESH_TOKEN", rotated.as_str())]).await,
         200,
     );
 
@@ -224,12 +195,169 @@ async fn each_users_api_event_gets_its_documented_status() {
     let token = reset[0]["token"].as_str().unwrap();
     expect(
         "confirm-password-reset",
-        invoke(
-            &app,
-            "users-api-confirm-password-reset.json",
-            &[("RESET_TOKEN", token)],
-        )
-        .await,
+        invoke(&app, "users-api-confirm-password-reset.json", &[("RESET_TOKEN", token)]).await,
+        200,
+    );
+}
+
+const SAMPLE_PRODUCT_ID: &str = "prod_01JD0000000000000000000000";
+const SAMPLE_REVIEW_ID: &str = "rev_01JD0000000000000000000000";
+
+#[tokio::test]
+async fn each_catalog_api_event_gets_its_documented_status() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin(&email("admin")).await;
+    let customer = app.customer(&email("customer")).await;
+    let expect = |name: &str, (status, body): (u16, Value), wanted: u16| {
+        assert_eq!(status, wanted, "{name}: {body}");
+        body
+    };
+    let as_admin = [("ACCESS_TOKEN", admin.access_token.as_str())];
+
+    expect(
+        "create-category",
+        invoke(&app, "catalog-api-create-category.json", &as_admin).await,
+        201,
+    );
+    app.category(&admin, "Clearance", None).await;
+    expect(
+        "delete-category",
+        invoke(&app, "catalog-api-delete-category.json", &as_admin).await,
+        200,
+    );
+    expect(
+        "list-categories",
+        invoke(&app, "catalog-api-list-categories.json", &[]).await,
+        200,
+    );
+    expect(
+        "update-category",
+        invoke(&app, "catalog-api-update-category.json", &as_admin).await,
+        200,
+    );
+    let created = expect(
+        "create-product",
+        invoke(&app, "catalog-api-create-product.json", &as_admin).await,
+        201,
+    );
+    let product = created["data"]["productId"].as_str().unwrap().to_owned();
+    let on_product = [
+        ("ACCESS_TOKEN", admin.access_token.as_str()),
+        (SAMPLE_PRODUCT_ID, product.as_str()),
+    ];
+    expect(
+        "get-category",
+        invoke(&app, "catalog-api-get-category.json", &[]).await,
+        200,
+    );
+    let listed = expect(
+        "list-products",
+        invoke(&app, "catalog-api-list-products.json", &[]).await,
+        200,
+    );
+    assert_eq!(listed["data"]["pagination"]["totalItems"], 1);
+    expect(
+        "get-product",
+        invoke(&app, "catalog-api-get-product.json", &[]).await,
+        200,
+    );
+    expect(
+        "replace-product",
+        invoke(&app, "catalog-api-replace-product.json", &on_product).await,
+        200,
+    );
+    expect(
+        "update-product",
+        invoke(&app, "catalog-api-update-product.json", &on_product).await,
+        200,
+    );
+    expect(
+        "adjust-stock",
+        invoke(&app, "catalog-api-adjust-stock.json", &on_product).await,
+        200,
+    );
+    expect(
+        "stock-history",
+        invoke(&app, "catalog-api-stock-history.json", &on_product).await,
+        200,
+    );
+    let found = expect(
+        "search-products",
+        invoke(&app, "catalog-api-search-products.json", &[]).await,
+        200,
+    );
+    assert_eq!(found["data"]["products"][0]["productId"], product.as_str());
+
+    let as_customer = [
+        ("ACCESS_TOKEN", customer.access_token.as_str()),
+        (SAMPLE_PRODUCT_ID, product.as_str()),
+    ];
+    let review = expect(
+        "create-review",
+        invoke(&app, "catalog-api-create-review.json", &as_customer).await,
+        201,
+    );
+    let review = review["data"]["reviewId"].as_str().unwrap().to_owned();
+    let customer_review = [
+        ("ACCESS_TOKEN", customer.access_token.as_str()),
+        (SAMPLE_PRODUCT_ID, product.as_str()),
+        (SAMPLE_REVIEW_ID, review.as_str()),
+    ];
+    let admin_review = [
+        ("ACCESS_TOKEN", admin.access_token.as_str()),
+        (SAMPLE_PRODUCT_ID, product.as_str()),
+        (SAMPLE_REVIEW_ID, review.as_str()),
+    ];
+    expect(
+        "update-review",
+        invoke(&app, "catalog-api-update-review.json", &customer_review).await,
+        200,
+    );
+    expect(
+        "list-pending-reviews",
+        invoke(&app, "catalog-api-list-pending-reviews.json", &as_admin).await,
+        200,
+    );
+    expect(
+        "approve-review",
+        invoke(&app, "catalog-api-approve-review.json", &admin_review).await,
+        200,
+    );
+    let reviews = expect(
+        "list-reviews",
+        invoke(&app, "catalog-api-list-reviews.json", &on_product).await,
+        200,
+    );
+    assert_eq!(reviews["data"]["pagination"]["totalItems"], 1);
+    expect(
+        "reject-review",
+        invoke(&app, "catalog-api-reject-review.json", &admin_review).await,
+        200,
+    );
+    expect(
+        "delete-review",
+        invoke(&app, "catalog-api-delete-review.json", &customer_review).await,
+        200,
+    );
+
+    expect(
+        "add-to-wishlist",
+        invoke(&app, "catalog-api-add-to-wishlist.json", &as_customer).await,
+        201,
+    );
+    expect(
+        "get-wishlist",
+        invoke(&app, "catalog-api-get-wishlist.json", &as_customer).await,
+        200,
+    );
+    expect(
+        "remove-from-wishlist",
+        invoke(&app, "catalog-api-remove-from-wishlist.json", &as_customer).await,
+        200,
+    );
+    expect(
+        "delete-product",
+        invoke(&app, "catalog-api-delete-product.json", &on_product).await,
         200,
     );
 }

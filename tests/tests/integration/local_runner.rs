@@ -59,7 +59,14 @@ async fn the_local_runner_serves_register_login_and_profile_over_http() {
     }));
     let address = email("http");
 
-    let (status, _, _) = http(addr, "POST", "/api/v1/users/register", &[], Some(&json!({"email": address, "password": PASSWORD, "firstName": "Jane", "lastName": "Doe"}))).await;
+    let (status, _, _) = http(
+        addr,
+        "POST",
+        "/api/v1/users/register",
+        &[],
+        Some(&json!({"email": address, "password": PASSWORD, "firstName": "Jane", "lastName": "Doe"})),
+    )
+    .await;
     assert_eq!(status, 201);
     let (status, _, login) = http(
         addr,
@@ -75,10 +82,7 @@ async fn the_local_runner_serves_register_login_and_profile_over_http() {
         addr,
         "GET",
         "/api/v1/users/profile",
-        &[
-            ("authorization", &bearer),
-            ("origin", "http://localhost:5173"),
-        ],
+        &[("authorization", &bearer), ("origin", "http://localhost:5173")],
         None,
     )
     .await;

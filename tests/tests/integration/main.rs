@@ -3,6 +3,9 @@
 #![allow(clippy::unwrap_used)]
 
 mod auth;
+mod catalog;
 mod events;
 mod local_runner;
+mod reviews;
+mod search;
 mod users;

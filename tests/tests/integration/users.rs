@@ -62,12 +62,7 @@ async fn registration_names_every_bad_field() {
     fields.sort();
     assert_eq!(fields, ["email", "firstName", "password", "phoneNumber"]);
     assert_eq!(response.body["error"]["path"], "/api/v1/users/register");
-    assert!(
-        !response.body["error"]["requestId"]
-            .as_str()
-            .unwrap()
-            .is_empty()
-    );
+    assert!(!response.body["error"]["requestId"].as_str().unwrap().is_empty());
     assert!(response.body["error"]["timestamp"].is_string());
 }
 
@@ -79,10 +74,7 @@ async fn registration_without_fields_is_val_002_naming_them() {
 
     response.expect_status(400);
     assert_eq!(response.code(), "VAL_002");
-    assert_eq!(
-        response.bad_fields(),
-        ["email", "password", "firstName", "lastName"]
-    );
+    assert_eq!(response.bad_fields(), ["email", "password", "firstName", "lastName"]);
 }
 
 #[tokio::test]
@@ -117,12 +109,7 @@ async fn the_profile_includes_addresses_and_costs_one_round_trip() {
     assert_eq!(data["role"], "CUSTOMER");
     assert_eq!(data["addresses"][0]["street"], "123 Main St");
     assert_eq!(data["addresses"][0]["isDefault"], true);
-    assert!(
-        data["addresses"][0]["addressId"]
-            .as_str()
-            .unwrap()
-            .starts_with("addr_")
-    );
+    assert!(data["addresses"][0]["addressId"].as_str().unwrap().starts_with("addr_"));
     assert_eq!(profile.header("etag"), Some("\"1\""));
     let me = app.get_as("/api/v1/auth/me", &jane).await;
     assert_eq!(me.data()["userId"], jane.user_id.as_str());
@@ -186,12 +173,7 @@ async fn a_profile_update_needs_a_version_and_a_valid_field() {
     let jane = app.customer(&email("noversion")).await;
 
     let without_version = app
-        .send_as(
-            "PUT",
-            "/api/v1/users/profile",
-            &jane,
-            json!({"firstName": "Janet"}),
-        )
+        .send_as("PUT", "/api/v1/users/profile", &jane, json!({"firstName": "Janet"}))
         .await;
     without_version.expect_status(400);
     assert_eq!(without_version.bad_fields(), ["version"]);
@@ -218,26 +200,12 @@ async fn addresses_have_at_most_one_default() {
     let address = |street: &str, default: bool| json!({"street": street, "city": "Boston", "zipCode": "02101", "country": "USA", "isDefault": default});
 
     let home = app
-        .send_as(
-            "POST",
-            "/api/v1/users/addresses",
-            &jane,
-            address("1 Home St", false),
-        )
+        .send_as("POST", "/api/v1/users/addresses", &jane, address("1 Home St", false))
         .await;
     home.expect_status(201);
-    assert_eq!(
-        home.data()["isDefault"],
-        true,
-        "the first address becomes the default"
-    );
+    assert_eq!(home.data()["isDefault"], true, "the first address becomes the default");
     let work = app
-        .send_as(
-            "POST",
-            "/api/v1/users/addresses",
-            &jane,
-            address("2 Work St", true),
-        )
+        .send_as("POST", "/api/v1/users/addresses", &jane, address("2 Work St", true))
         .await;
     work.expect_status(201);
     assert_eq!(work.data()["isDefault"], true);
@@ -398,9 +366,7 @@ async fn the_address_book_is_capped() {
         .await;
 
     over.expect_status(400);
-    let page = app
-        .get_as("/api/v1/users/addresses?page=2&limit=15", &jane)
-        .await;
+    let page = app.get_as("/api/v1/users/addresses?page=2&limit=15", &jane).await;
     assert_eq!(page.data()["addresses"].as_array().unwrap().len(), 5);
     assert_eq!(page.data()["pagination"]["totalItems"], 20);
     assert_eq!(page.data()["pagination"]["hasPreviousPage"], true);
@@ -411,9 +377,7 @@ async fn a_bad_page_parameter_is_named() {
     let app = TestApp::spawn().await;
     let jane = app.customer(&email("page")).await;
 
-    let response = app
-        .get_as("/api/v1/users/addresses?page=0&limit=1000", &jane)
-        .await;
+    let response = app.get_as("/api/v1/users/addresses?page=0&limit=1000", &jane).await;
 
     response.expect_status(400);
     assert_eq!(response.bad_fields(), ["page", "limit"]);
@@ -425,9 +389,7 @@ async fn a_customer_cannot_read_another_customers_profile() {
     let jane = app.customer(&email("jane")).await;
     let mallory = app.customer(&email("mallory")).await;
 
-    let response = app
-        .get_as(&format!("/api/v1/users/{}", jane.user_id), &mallory)
-        .await;
+    let response = app.get_as(&format!("/api/v1/users/{}", jane.user_id), &mallory).await;
 
     response.expect_status(403);
     assert_eq!(response.code(), "AUTH_004");
@@ -463,14 +425,10 @@ async fn only_admins_list_users_newest_first_with_pagination() {
     assert_eq!(last.data()["users"].as_array().unwrap().len(), 1);
     assert_eq!(last.data()["users"][0]["userId"], customer.user_id.as_str());
 
-    let one = app
-        .get_as(&format!("/api/v1/users/{}", customer.user_id), &admin)
-        .await;
+    let one = app.get_as(&format!("/api/v1/users/{}", customer.user_id), &admin).await;
     one.expect_status(200);
     assert_eq!(one.data()["email"], customer.email.as_str());
-    let missing = app
-        .get_as("/api/v1/users/usr_01HZZZZZZZZZZZZZZZZZZZZZZZ", &admin)
-        .await;
+    let missing = app.get_as("/api/v1/users/usr_01HZZZZZZZZZZZZZZZZZZZZZZZ", &admin).await;
     missing.expect_status(404);
     assert_eq!(missing.code(), "RES_001");
 }
@@ -492,28 +450,26 @@ async fn an_address_update_changes_only_the_fields_sent() {
     let app = TestApp::spawn().await;
     let jane = app.customer(&email("patch")).await;
     let created = app
-        .send_as("POST", "/api/v1/users/addresses", &jane, json!({"street": "1 A St", "city": "Albany", "state": "NY", "zipCode": "12207", "country": "USA"}))
+        .send_as(
+            "POST",
+            "/api/v1/users/addresses",
+            &jane,
+            json!({"street": "1 A St", "city": "Albany", "state": "NY", "zipCode": "12207", "country": "USA"}),
+        )
         .await;
     let path = format!(
         "/api/v1/users/addresses/{}",
         created.data()["addressId"].as_str().unwrap()
     );
 
-    let moved = app
-        .send_as("PUT", &path, &jane, json!({"street": "2 B St"}))
-        .await;
+    let moved = app.send_as("PUT", &path, &jane, json!({"street": "2 B St"})).await;
     moved.expect_status(200);
     assert_eq!(
-        (
-            moved.data()["street"].as_str(),
-            moved.data()["state"].as_str()
-        ),
+        (moved.data()["street"].as_str(), moved.data()["state"].as_str()),
         (Some("2 B St"), Some("NY"))
     );
 
-    let cleared = app
-        .send_as("PUT", &path, &jane, json!({"state": null}))
-        .await;
+    let cleared = app.send_as("PUT", &path, &jane, json!({"state": null})).await;
     cleared.expect_status(200);
     assert!(cleared.data()["state"].is_null());
     assert_eq!(cleared.data()["city"], "Albany");
