@@ -142,6 +142,7 @@ async fn update_product(app: &App, request: &Incoming, kind: DraftKind) -> ApiRe
 
 async fn delete_product(app: &App, request: &Incoming) -> ApiResult {
     let caller = app.tokens.authenticate(request).await?;
+    caller.require_admin()?;
     let permanent = match request.query("permanent") {
         None | Some("false") => false,
         Some("true") => true,
@@ -168,12 +169,20 @@ async fn change_stock(app: &App, request: &Incoming) -> ApiResult {
     Ok(Reply::ok(level).message("Stock updated"))
 }
 
+/// The newest changes first; `limit` (1–100, default 50) says how many.
 async fn stock_history(app: &App, request: &Incoming) -> ApiResult {
     let caller = app.tokens.authenticate(request).await?;
-    let page = PageRequest::from_query(request, 50)?;
+    let limit = match request.query("limit") {
+        None => 50,
+        Some(text) => text
+            .parse::<u32>()
+            .ok()
+            .filter(|n| (1..=100).contains(n))
+            .ok_or_else(|| ApiError::invalid_field("limit", "must be a whole number from 1 to 100"))?,
+    };
     let changes = app
         .catalog
-        .stock_history(&caller, request.path_param("productId")?, page.limit)
+        .stock_history(&caller, request.path_param("productId")?, limit)
         .await?;
     Ok(Reply::ok(json!({ "changes": changes })))
 }

@@ -8,7 +8,7 @@ use serde_json::Value;
 use super::Catalog;
 use crate::auth::Caller;
 use crate::domain::{CategoryId, Slug, Timestamp};
-use crate::http::form_value::{boolean, text, unsigned};
+use crate::http::form_value::{boolean, bounded_text, text, unsigned};
 use crate::http::{ApiError, ErrorCode, Form};
 use crate::store::catalog::CategoryRecord;
 
@@ -41,15 +41,21 @@ impl CategoryTree {
         self.by_id.get(&id)
     }
 
-    /// A category by id, slug or (case-insensitive) name.
+    /// A category by id, slug or (case-insensitive) name; a name shared by two
+    /// categories finds neither (slugs are the unique handle).
     pub fn find(&self, reference: &str) -> Option<&CategoryRecord> {
         let reference = reference.trim();
         if let Ok(id) = CategoryId::parse(reference) {
             return self.by_id.get(&id);
         }
-        self.by_id
-            .values()
-            .find(|c| c.slug.as_str() == reference || c.name.eq_ignore_ascii_case(reference))
+        if let Some(category) = self.by_id.values().find(|c| c.slug.as_str() == reference) {
+            return Some(category);
+        }
+        let mut named = self.by_id.values().filter(|c| c.name.eq_ignore_ascii_case(reference));
+        match (named.next(), named.next()) {
+            (Some(category), None) => Some(category),
+            _ => None,
+        }
     }
 
     /// Names along a path of ids (unknown ids are skipped).
@@ -151,21 +157,8 @@ pub struct CategoryNode {
     pub children: Vec<CategoryNode>,
 }
 
-pub(crate) fn text_of(max: usize) -> impl Fn(&Value) -> Result<String, String> {
-    move |value| {
-        let raw = text(value).map_err(str::to_owned)?;
-        let trimmed = raw.trim();
-        let length = trimmed.chars().count();
-        if length == 0 || length > max || trimmed.chars().any(char::is_control) {
-            Err(format!("must be 1 to {max} characters"))
-        } else {
-            Ok(trimmed.to_owned())
-        }
-    }
-}
-
 pub(crate) fn url(value: &Value) -> Result<String, String> {
-    let raw = text_of(500)(value)?;
+    let raw = bounded_text(500)(value)?;
     if (raw.starts_with("https://") || raw.starts_with("http://")) && !raw.contains(char::is_whitespace) {
         Ok(raw)
     } else {
@@ -188,13 +181,22 @@ pub struct CategoryInput {
 impl CategoryInput {
     pub fn parse(body: &[u8], creating: bool) -> Result<Self, ApiError> {
         let mut form = Form::from_body(body)?;
+        form.only(&[
+            "name",
+            "slug",
+            "description",
+            "image",
+            "parentId",
+            "isActive",
+            "version",
+        ]);
         let name = if creating {
-            form.required("name", text_of(100)).map(Some)
+            form.required("name", bounded_text(100)).map(Some)
         } else {
-            form.optional("name", text_of(100))
+            form.optional("name", bounded_text(100))
         };
         let slug = form.optional("slug", |v| Slug::parse(&text(v)?).map_err(|e| e.to_string()));
-        let description = optional_clearable(&mut form, "description", text_of(1000));
+        let description = optional_clearable(&mut form, "description", bounded_text(1000));
         let image = optional_clearable(&mut form, "image", url);
         let parent = form.optional("parentId", |v| text(v).map(|s| s.trim().to_owned()));
         if !creating {
@@ -251,6 +253,20 @@ impl Catalog {
             .filter(|c| admin || tree.is_visible(&c.path))
             .ok_or_else(|| ApiError::not_found("Category"))?;
         tree.node(category.category_id, admin)
+            .ok_or_else(|| ApiError::not_found("Category"))
+    }
+
+    /// The category as stored now: found in the tree, then read consistently (the
+    /// tree comes from an index that may lag a moment behind writes).
+    async fn current_category(&self, reference: &str) -> Result<CategoryRecord, ApiError> {
+        let tree = self.tree().await?;
+        let id = tree
+            .find(reference)
+            .map(|c| c.category_id)
+            .ok_or_else(|| ApiError::not_found("Category"))?;
+        self.store
+            .category(id)
+            .await?
             .ok_or_else(|| ApiError::not_found("Category"))
     }
 
@@ -319,12 +335,7 @@ impl Catalog {
         input: CategoryInput,
     ) -> Result<CategoryView, ApiError> {
         caller.require_admin()?;
-        self.forget_tree().await;
-        let tree = self.tree().await?;
-        let current = tree
-            .find(reference)
-            .ok_or_else(|| ApiError::not_found("Category"))?
-            .clone();
+        let current = self.current_category(reference).await?;
         let expected = input.version.unwrap_or(current.version);
         if expected != current.version {
             return Err(ApiError::stale_version());
@@ -360,12 +371,10 @@ impl Catalog {
     #[tracing::instrument(skip_all)]
     pub async fn delete_category(&self, caller: &Caller, reference: &str) -> Result<(), ApiError> {
         caller.require_admin()?;
-        self.forget_tree().await;
-        let tree = self.tree().await?;
-        let category = tree.find(reference).ok_or_else(|| ApiError::not_found("Category"))?;
+        let category = &self.current_category(reference).await?;
         let in_use = |category: &CategoryRecord| {
             conflict(format!(
-                "Category {} still has {} product(s) and {} subcategorie(s); move or delete them first",
+                "Category {} still has {} product(s) and {} subcategories; move or delete them first",
                 category.slug, category.product_count, category.child_count
             ))
         };

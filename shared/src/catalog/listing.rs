@@ -46,6 +46,8 @@ pub struct ListQuery {
     pub statuses: Vec<ProductStatus>,
     pub sort: Option<SortKey>,
     pub descending: Option<bool>,
+    /// The filters came in a search body (`filters.*`), not a query string.
+    pub filters_in_body: bool,
 }
 
 fn sort_key(text: &str) -> Result<SortKey, String> {
@@ -53,7 +55,7 @@ fn sort_key(text: &str) -> Result<SortKey, String> {
         "relevance" => Ok(SortKey::Relevance),
         "price" => Ok(SortKey::Price),
         "name" => Ok(SortKey::Name),
-        "createdAt" | "newest" => Ok(SortKey::CreatedAt),
+        "createdAt" => Ok(SortKey::CreatedAt),
         "rating" => Ok(SortKey::Rating),
         _ => Err("must be one of relevance, price, name, createdAt, rating".to_owned()),
     }
@@ -71,18 +73,36 @@ fn price(text: &str) -> Result<Money, String> {
     Money::parse(text).map_err(|e| e.to_string())
 }
 
+/// An amount as a JSON number (`49.99`).
+fn amount(value: &Value) -> Result<Money, String> {
+    let number = value.as_number().ok_or("must be an amount such as 49.99")?;
+    Money::try_from(number.clone()).map_err(|e| e.to_string())
+}
+
+/// One value or a list of values, blanks dropped.
+fn text_list<T>(value: &Value, parse: impl Fn(&str) -> Result<T, String>) -> Result<Vec<T>, String> {
+    let items: Vec<&str> = match value {
+        Value::String(text) => text.split(',').collect(),
+        Value::Array(items) => items
+            .iter()
+            .map(|i| i.as_str().ok_or("must be text"))
+            .collect::<Result<_, _>>()?,
+        _ => return Err("must be text or a list of text".to_owned()),
+    };
+    items
+        .into_iter()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(parse)
+        .collect()
+}
+
 fn flag(text: &str) -> Result<bool, String> {
     match text.trim() {
         "true" | "1" => Ok(true),
         "false" | "0" => Ok(false),
         _ => Err("must be true or false".to_owned()),
     }
-}
-
-fn statuses(text: &str) -> Result<Vec<ProductStatus>, String> {
-    text.split(',')
-        .map(|s| ProductStatus::parse(s).map_err(str::to_owned))
-        .collect()
 }
 
 impl ListQuery {
@@ -107,7 +127,11 @@ impl ListQuery {
         let max_price = check(&mut issues, "maxPrice", read("maxPrice").map(|v| price(&v)));
         let featured = check(&mut issues, "featured", read("featured").map(|v| flag(&v)));
         let in_stock = check(&mut issues, "inStock", read("inStock").map(|v| flag(&v)));
-        let statuses = check(&mut issues, "status", read("status").map(|v| statuses(&v)));
+        let statuses = check(
+            &mut issues,
+            "status",
+            read("status").map(|v| text_list(&Value::String(v), |s| ProductStatus::parse(s).map_err(str::to_owned))),
+        );
         let sort = check(&mut issues, "sortBy", read("sortBy").map(|v| sort_key(&v)));
         let descending = check(&mut issues, "sortOrder", read("sortOrder").map(|v| sort_order(&v)));
         let brands = read("brand")
@@ -130,14 +154,17 @@ impl ListQuery {
             statuses: statuses.unwrap_or_default(),
             sort,
             descending,
+            filters_in_body: false,
         };
         query.checked(issues)
     }
 
     /// From the body of `POST /api/v1/products/search`:
     /// `{query, filters: {category, brand, minPrice, maxPrice, inStock, featured, status}, sort, sortOrder, page, limit}`.
+    /// Every bad field is named at once, filters as `filters.<name>`.
     pub fn from_search_body(body: &[u8]) -> Result<Self, ApiError> {
         let mut form = Form::from_body(body)?;
+        form.only(&["query", "filters", "sort", "sortOrder", "page", "limit"]);
         let query = form.optional("query", |v| text(v).map(|t| t.trim().to_owned()));
         let sort = form.optional("sort", |v| sort_key(&text(v)?));
         let descending = form.optional("sortOrder", |v| sort_order(&text(v)?));
@@ -152,82 +179,75 @@ impl ListQuery {
                 .ok_or("must be a whole number from 1 to 100")
         });
         let filters = form.optional("filters", |v| v.as_object().cloned().ok_or("must be an object"));
-        let (Some(query), Some(sort), Some(descending), Some(page), Some(limit), Some(filters)) =
-            (query, sort, descending, page, limit, filters)
-        else {
-            return Err(form.into_error());
-        };
-        let mut filters_form = Form::from_body(
-            serde_json::to_string(&filters.unwrap_or_default())
-                .unwrap_or_default()
-                .as_bytes(),
-        )?;
+        let filters = filters.clone().flatten().unwrap_or_default();
+        let mut filters_form = Form::from_body(serde_json::to_string(&filters).unwrap_or_default().as_bytes())?;
+        filters_form.only(&[
+            "category", "brand", "minPrice", "maxPrice", "inStock", "featured", "status",
+        ]);
         let category = filters_form.optional("category", |v| text(v).map(|t| t.trim().to_owned()));
-        let brands = filters_form.optional("brand", |v| match v {
-            Value::String(brand) => Ok(vec![brand.trim().to_owned()]),
-            Value::Array(brands) => brands
-                .iter()
-                .map(|b| b.as_str().map(|s| s.trim().to_owned()).ok_or("must be text"))
-                .collect(),
-            _ => Err("must be a brand or a list of brands"),
-        });
-        let min_price = filters_form.optional("minPrice", |v| {
-            v.as_number()
-                .ok_or("must be an amount".to_owned())
-                .and_then(|n| Money::try_from(n.clone()).map_err(|e| e.to_string()))
-        });
-        let max_price = filters_form.optional("maxPrice", |v| {
-            v.as_number()
-                .ok_or("must be an amount".to_owned())
-                .and_then(|n| Money::try_from(n.clone()).map_err(|e| e.to_string()))
-        });
+        let brands = filters_form.optional("brand", |v| text_list(v, |s| Ok(s.to_owned())));
+        let min_price = filters_form.optional("minPrice", amount);
+        let max_price = filters_form.optional("maxPrice", amount);
         let in_stock = filters_form.optional("inStock", boolean);
         let featured = filters_form.optional("featured", boolean);
-        let statuses = filters_form.optional("status", |v| statuses(&text(v)?));
-        let (
-            Some(category),
-            Some(brands),
-            Some(min_price),
-            Some(max_price),
-            Some(in_stock),
-            Some(featured),
-            Some(statuses),
-        ) = (category, brands, min_price, max_price, in_stock, featured, statuses)
-        else {
-            let mut err = filters_form.into_error();
-            prefix_fields(&mut err, "filters.");
-            return Err(err);
+        let statuses = filters_form.optional("status", |v| {
+            text_list(v, |s| ProductStatus::parse(s).map_err(str::to_owned))
+        });
+        let mut issues = if form.is_valid() {
+            Vec::new()
+        } else {
+            field_issues(form.into_error())
         };
-        form.finish()?;
+        if !filters_form.is_valid() {
+            let mut error = filters_form.into_error();
+            prefix_fields(&mut error, "filters.");
+            issues.extend(field_issues(error));
+        }
+        if !issues.is_empty() {
+            return Err(ApiError::validation(issues, Vec::new()));
+        }
         let query = Self {
             page: PageRequest {
-                page: page.map_or(1, |p| u32::try_from(p).unwrap_or(1)),
-                limit: limit.map_or(20, |l| u32::try_from(l).unwrap_or(20)),
+                page: page.flatten().map_or(1, |p| u32::try_from(p).unwrap_or(1)),
+                limit: limit.flatten().map_or(20, |l| u32::try_from(l).unwrap_or(20)),
             },
-            search: query.filter(|q| !q.is_empty()),
-            category,
-            brands: brands.unwrap_or_default(),
-            min_price,
-            max_price,
-            featured,
-            in_stock,
-            statuses: statuses.unwrap_or_default(),
-            sort,
-            descending,
+            search: query.flatten().filter(|q| !q.is_empty()),
+            category: category.flatten(),
+            brands: brands.flatten().unwrap_or_default(),
+            min_price: min_price.flatten(),
+            max_price: max_price.flatten(),
+            featured: featured.flatten(),
+            in_stock: in_stock.flatten(),
+            statuses: statuses.flatten().unwrap_or_default(),
+            sort: sort.flatten(),
+            descending: descending.flatten(),
+            filters_in_body: true,
         };
         query.checked(Vec::new())
+    }
+
+    /// The name of a filter in the request: `filters.minPrice` in a search body, `minPrice` in a query string.
+    pub fn field(&self, name: &str) -> String {
+        if self.filters_in_body && name != "query" {
+            format!("filters.{name}")
+        } else {
+            name.to_owned()
+        }
     }
 
     fn checked(self, mut issues: Vec<FieldIssue>) -> Result<Self, ApiError> {
         if let (Some(min), Some(max)) = (self.min_price, self.max_price)
             && min > max
         {
-            issues.push(FieldIssue::new("minPrice", "must not be above maxPrice"));
+            issues.push(FieldIssue::new(self.field("minPrice"), "must not be above maxPrice"));
         }
         if let Some(search) = &self.search
             && search.chars().count() > 200
         {
-            issues.push(FieldIssue::new("search", "must be at most 200 characters"));
+            issues.push(FieldIssue::new(
+                if self.filters_in_body { "query" } else { "search" },
+                "must be at most 200 characters",
+            ));
         }
         if issues.is_empty() {
             Ok(self)
@@ -383,7 +403,7 @@ impl Catalog {
                 tree.find(reference)
                     .filter(|c| admin || tree.is_visible(&c.path))
                     .map(|c| tree.subtree(c.category_id))
-                    .ok_or_else(|| ApiError::invalid_field("category", "no such category"))?,
+                    .ok_or_else(|| ApiError::invalid_field(&query.field("category"), "no such category"))?,
             ),
             None => None,
         };

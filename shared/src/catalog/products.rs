@@ -4,13 +4,13 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
 
-use super::categories::{optional_clearable, text_of, url};
+use super::categories::{optional_clearable, url};
 use super::search::{Searchable, product_terms};
 use super::views::ProductView;
 use super::{Catalog, CategoryTree};
 use crate::auth::Caller;
 use crate::domain::{Money, ProductId, ProductStatus, Sku, Slug, Timestamp, VariantId};
-use crate::http::form_value::{boolean, text, unsigned};
+use crate::http::form_value::{boolean, bounded_text, text, unsigned};
 use crate::http::{ApiError, ErrorCode, FieldIssue, Form, Incoming};
 use crate::store::StoreError;
 use crate::store::catalog::{
@@ -22,6 +22,32 @@ const MAX_TAGS: usize = 20;
 const MAX_SPECIFICATIONS: usize = 50;
 /// A transaction holds at most 100 items; markers and records of a product stay well under it.
 pub const MAX_VARIANTS: usize = 40;
+
+const PRODUCT_FIELDS: [&str; 23] = [
+    "name",
+    "slug",
+    "description",
+    "longDescription",
+    "price",
+    "comparePrice",
+    "currency",
+    "categoryId",
+    "brand",
+    "sku",
+    "images",
+    "specifications",
+    "tags",
+    "status",
+    "isFeatured",
+    "lowStockThreshold",
+    "seoTitle",
+    "seoDescription",
+    "stock",
+    "inventory",
+    "variants",
+    "version",
+    "productId",
+];
 
 /// One variant as sent: an existing `variantId` keeps its stock, a new one starts
 /// with `stock` (on create) or zero (on edit; stock moves through the stock route).
@@ -126,7 +152,7 @@ fn string_map(
                 if key.is_empty() || key.chars().count() > key_max {
                     return Err(format!("keys must be 1 to {key_max} characters"));
                 }
-                let value = text_of(value_max)(value).map_err(|e| format!("{key} {e}"))?;
+                let value = bounded_text(value_max)(value).map_err(|e| format!("{key} {e}"))?;
                 Ok((key.to_owned(), value))
             })
             .collect()
@@ -134,7 +160,7 @@ fn string_map(
 }
 
 fn tag(value: &Value) -> Result<String, String> {
-    let tag = text_of(30)(value)?.to_lowercase();
+    let tag = bounded_text(30)(value)?.to_lowercase();
     Ok(tag)
 }
 
@@ -149,6 +175,15 @@ fn variant(kind: DraftKind) -> impl Fn(&Value) -> Result<VariantInput, String> {
                     .and_then(|t| VariantId::parse(&t).map_err(|e| e.to_string()))
             })
             .transpose()?;
+        if variant_id.is_some() && kind == DraftKind::Create {
+            return Err("variantId is assigned by the server".to_owned());
+        }
+        if let Some(unknown) = object
+            .keys()
+            .find(|k| !["variantId", "sku", "options", "price", "stock"].contains(&k.as_str()))
+        {
+            return Err(format!("{unknown} is not a known variant field"));
+        }
         let sku = Sku::parse(&text(field("sku").ok_or("needs a sku")?)?).map_err(|e| format!("sku {e}"))?;
         let options = string_map(5, 30, 50)(field("options").ok_or("needs options such as {\"Size\": \"M\"}")?)
             .map_err(|e| format!("options {e}"))?;
@@ -179,6 +214,7 @@ fn variant(kind: DraftKind) -> impl Fn(&Value) -> Result<VariantInput, String> {
 impl ProductDraft {
     pub fn parse(request: &Incoming, kind: DraftKind) -> Result<Self, ApiError> {
         let mut form = Form::from_body(request.body())?;
+        form.only(&PRODUCT_FIELDS);
         let require = kind != DraftKind::Patch;
         macro_rules! field {
             ($name:literal, $parse:expr, required) => {
@@ -192,10 +228,10 @@ impl ProductDraft {
                 form.optional($name, $parse)
             };
         }
-        let name = field!("name", text_of(200), required);
+        let name = field!("name", bounded_text(200), required);
         let slug = field!("slug", |v| Slug::parse(&text(v)?).map_err(|e| e.to_string()));
-        let description = field!("description", text_of(1000), required);
-        let long_description = optional_clearable(&mut form, "longDescription", text_of(20_000));
+        let description = field!("description", bounded_text(1000), required);
+        let long_description = optional_clearable(&mut form, "longDescription", bounded_text(20_000));
         let price = field!("price", money, required);
         let compare_price = optional_clearable(&mut form, "comparePrice", money);
         let currency = field!("currency", currency);
@@ -204,7 +240,7 @@ impl ProductDraft {
             |v| text(v).map(|t| t.trim().to_owned()).map_err(str::to_owned),
             required
         );
-        let brand = field!("brand", text_of(100), required);
+        let brand = field!("brand", bounded_text(100), required);
         let sku = field!("sku", |v| Sku::parse(&text(v)?).map_err(|e| e.to_string()), required);
         let images = field!("images", list_of(MAX_IMAGES, url));
         let specifications = field!("specifications", string_map(MAX_SPECIFICATIONS, 50, 200));
@@ -212,17 +248,22 @@ impl ProductDraft {
         let status = field!("status", |v| ProductStatus::parse(&text(v)?).map_err(str::to_owned));
         let is_featured = field!("isFeatured", |v| boolean(v).map_err(str::to_owned));
         let low_stock_threshold = field!("lowStockThreshold", whole(1_000_000));
-        let seo_title = optional_clearable(&mut form, "seoTitle", text_of(70));
-        let seo_description = optional_clearable(&mut form, "seoDescription", text_of(160));
-        let stock = field!("stock", whole(1_000_000));
+        let seo_title = optional_clearable(&mut form, "seoTitle", bounded_text(70));
+        let seo_description = optional_clearable(&mut form, "seoDescription", bounded_text(160));
+        // The LLD calls the product's stock `inventory`; both names are accepted.
+        let stock = if form.has("inventory") {
+            field!("inventory", whole(1_000_000))
+        } else {
+            field!("stock", whole(1_000_000))
+        };
         let variants = field!("variants", list_of(MAX_VARIANTS, variant(kind)));
         let version = field!("version", |v| unsigned(v).map_err(str::to_owned));
         if kind != DraftKind::Create {
-            form.reject(
-                "stock",
-                "cannot be set here: use PATCH /api/v1/products/{productId}/stock",
-            );
+            for name in ["stock", "inventory"] {
+                form.reject(name, "cannot be set here: use PATCH /api/v1/products/{productId}/stock");
+            }
         }
+        form.reject("productId", "is assigned by the server");
         let header_version = match request.header("if-match") {
             Some(header) => Some(
                 header
@@ -234,78 +275,42 @@ impl ProductDraft {
             ),
             None => None,
         };
-        let (
-            Some(name),
-            Some(slug),
-            Some(description),
-            Some(long_description),
-            Some(price),
-            Some(compare_price),
-            Some(currency),
-            Some(category),
-            Some(brand),
-            Some(sku),
-            Some(images),
-            Some(specifications),
-            Some(tags),
-            Some(status),
-            Some(is_featured),
-            Some(low_stock_threshold),
-            Some(seo_title),
-            Some(seo_description),
-            Some(stock),
-            Some(variants),
-            Some(version),
-        ) = (
-            name,
-            slug,
-            description,
-            long_description,
-            price,
-            compare_price,
-            currency,
-            category,
-            brand,
-            sku,
-            images,
-            specifications,
-            tags,
-            status,
-            is_featured,
-            low_stock_threshold,
-            seo_title,
-            seo_description,
-            stock,
-            variants,
-            version,
-        )
-        else {
-            return Err(form.into_error());
-        };
         form.finish()?;
+        // Every field parsed (`Some`), so each is now the value sent, or `None` when absent.
         let draft = Self {
-            name,
-            slug,
-            description,
-            long_description,
-            price,
-            compare_price,
-            currency,
-            category,
-            brand,
-            sku,
-            images,
-            specifications,
-            tags,
-            status,
-            is_featured,
-            low_stock_threshold,
-            seo_title,
-            seo_description,
-            stock,
-            variants,
-            version: header_version.or(version),
+            name: name.flatten(),
+            slug: slug.flatten(),
+            description: description.flatten(),
+            long_description: long_description.flatten(),
+            price: price.flatten(),
+            compare_price: compare_price.flatten(),
+            currency: currency.flatten(),
+            category: category.flatten(),
+            brand: brand.flatten(),
+            sku: sku.flatten(),
+            images: images.flatten(),
+            specifications: specifications.flatten(),
+            tags: tags.flatten(),
+            status: status.flatten(),
+            is_featured: is_featured.flatten(),
+            low_stock_threshold: low_stock_threshold.flatten(),
+            seo_title: seo_title.flatten(),
+            seo_description: seo_description.flatten(),
+            stock: stock.flatten(),
+            variants: variants.flatten(),
+            version: header_version.or(version.flatten()),
         };
+        let mut draft = draft;
+        if kind == DraftKind::Replace {
+            // A PUT replaces the product: descriptive fields it leaves out are cleared.
+            draft.long_description.get_or_insert(None);
+            draft.compare_price.get_or_insert(None);
+            draft.seo_title.get_or_insert(None);
+            draft.seo_description.get_or_insert(None);
+            draft.images.get_or_insert_with(Vec::new);
+            draft.specifications.get_or_insert_with(BTreeMap::new);
+            draft.tags.get_or_insert_with(Vec::new);
+        }
         if kind == DraftKind::Patch && draft.is_empty() {
             return Err(ApiError::invalid_field("body", "must change at least one field"));
         }
@@ -520,7 +525,7 @@ impl Catalog {
             version: 1,
             created_at: now,
             updated_at: now,
-            ..from_content(product_id, &content)
+            content: content.clone(),
         };
         self.store
             .create_product(&record, &opening_stock)
@@ -547,7 +552,7 @@ impl Catalog {
         if draft.version.is_some_and(|version| version != previous.version) {
             return Err(ApiError::stale_version());
         }
-        let mut content = previous.content();
+        let mut content = previous.content.clone();
         if let Some(reference) = &draft.category {
             let category = tree
                 .find(reference)
@@ -721,41 +726,4 @@ fn existing_inputs(product: &ProductRecord) -> Vec<VariantInput> {
             stock: None,
         })
         .collect()
-}
-
-/// A product record holding `content` and nothing else yet.
-fn from_content(product_id: ProductId, content: &ProductContent) -> ProductRecord {
-    let now = Timestamp::now();
-    ProductRecord {
-        product_id,
-        name: content.name.clone(),
-        slug: content.slug.clone(),
-        description: content.description.clone(),
-        long_description: content.long_description.clone(),
-        price: content.price,
-        compare_price: content.compare_price,
-        currency: content.currency.clone(),
-        category_id: content.category_id,
-        category_path: content.category_path.clone(),
-        brand: content.brand.clone(),
-        sku: content.sku.clone(),
-        images: content.images.clone(),
-        image: content.image.clone(),
-        specifications: content.specifications.clone(),
-        tags: content.tags.clone(),
-        status: content.status,
-        is_featured: content.is_featured,
-        low_stock_threshold: content.low_stock_threshold,
-        seo_title: content.seo_title.clone(),
-        seo_description: content.seo_description.clone(),
-        search_terms: content.search_terms.clone(),
-        stock: 0,
-        variants: BTreeMap::new(),
-        inventory: 0,
-        rating_total: 0,
-        review_count: 0,
-        version: 1,
-        created_at: now,
-        updated_at: now,
-    }
 }

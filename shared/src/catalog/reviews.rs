@@ -4,10 +4,9 @@
 use serde::Serialize;
 
 use super::Catalog;
-use super::categories::text_of;
 use crate::auth::Caller;
 use crate::domain::{ProductId, ProductStatus, Rating, ReviewId, ReviewStatus, Timestamp, UserId};
-use crate::http::form_value::unsigned;
+use crate::http::form_value::{bounded_text, unsigned};
 use crate::http::{ApiError, Form};
 use crate::pagination::{PageRequest, Pagination};
 use crate::store::catalog::ReviewRecord;
@@ -22,6 +21,7 @@ pub struct ReviewInput {
 impl ReviewInput {
     pub fn parse(body: &[u8], creating: bool) -> Result<Self, ApiError> {
         let mut form = Form::from_body(body)?;
+        form.only(&["rating", "title", "content"]);
         let rating_parser = |v: &serde_json::Value| {
             unsigned(v).map_err(str::to_owned).and_then(|n| {
                 u8::try_from(n)
@@ -35,11 +35,11 @@ impl ReviewInput {
         } else {
             form.optional("rating", rating_parser)
         };
-        let title = super::categories::optional_clearable(&mut form, "title", text_of(150));
+        let title = super::categories::optional_clearable(&mut form, "title", bounded_text(150));
         let content = if creating {
-            form.required("content", text_of(5000)).map(Some)
+            form.required("content", bounded_text(5000)).map(Some)
         } else {
-            form.optional("content", text_of(5000))
+            form.optional("content", bounded_text(5000))
         };
         let (Some(rating), Some(title), Some(content)) = (rating, title, content) else {
             return Err(form.into_error());
@@ -107,7 +107,8 @@ impl Catalog {
         }
     }
 
-    /// Approved reviews, newest first or highest rated first.
+    /// Approved reviews of a product customers can see, newest first or highest
+    /// rated first. The product, the count and the page are read concurrently.
     pub async fn reviews(
         &self,
         reference: &str,
@@ -115,10 +116,26 @@ impl Catalog {
         page: PageRequest,
     ) -> Result<(Vec<ReviewView>, Pagination), ApiError> {
         let product = self.product_id_of(reference).await?;
-        let (reviews, total) = self
-            .store
-            .approved_reviews(product, highest_first, page.page, page.limit)
-            .await?;
+        let visible = async {
+            let (product, tree) = futures::try_join!(
+                async { Ok::<_, ApiError>(self.store.product(product).await?) },
+                self.tree()
+            )?;
+            Ok::<_, ApiError>(
+                product.is_some_and(|p| p.status == ProductStatus::Active && tree.is_visible(&p.category_path)),
+            )
+        };
+        let listed = async {
+            Ok::<_, ApiError>(
+                self.store
+                    .approved_reviews(product, highest_first, page.page, page.limit)
+                    .await?,
+            )
+        };
+        let (visible, (reviews, total)) = futures::try_join!(visible, listed)?;
+        if !visible {
+            return Err(ApiError::not_found("Product"));
+        }
         Ok((
             reviews.iter().map(ReviewView::from).collect(),
             Pagination::new(page, total),

@@ -30,6 +30,7 @@ const MAX_STOCK: i64 = 1_000_000;
 impl StockChange {
     pub fn parse(body: &[u8]) -> Result<Self, ApiError> {
         let mut form = Form::from_body(body)?;
+        form.only(&["variantId", "set", "adjust", "reason"]);
         let variant_id = form.optional("variantId", |v| VariantId::parse(&text(v)?).map_err(|e| e.to_string()));
         let set = form.optional("set", |v| {
             v.as_i64()
@@ -74,6 +75,7 @@ impl StockChange {
 #[serde(rename_all = "camelCase")]
 pub struct StockLevel {
     pub product_id: crate::domain::ProductId,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub variant_id: Option<VariantId>,
     pub stock: i64,
     pub inventory: i64,
@@ -123,7 +125,13 @@ impl Catalog {
                 actor: caller.user_id,
                 at: Timestamp::now(),
             };
-            match self.store.change_stock(&record, expected).await {
+            if stock + delta > MAX_STOCK {
+                return Err(ApiError::invalid_field(
+                    "adjust",
+                    format!("stock cannot exceed {MAX_STOCK}"),
+                ));
+            }
+            match self.store.change_stock(&record, expected, MAX_STOCK).await {
                 Ok(()) => {
                     let updated = self.existing_product(&product.product_id.to_string()).await?;
                     tracing::info!(productId = %product.product_id, delta, reason = %change.reason, "stock changed");
@@ -134,10 +142,16 @@ impl Catalog {
                         inventory: updated.inventory,
                     });
                 }
-                Err(err) if err.failed_condition_at(0) && expected.is_none() => {
+                Err(err) if err.failed_condition_at(0) && expected.is_none() && delta < 0 => {
                     return Err(ApiError::new(
                         ErrorCode::InsufficientInventory,
-                        format!("Only {stock} in stock; cannot remove {}", -delta),
+                        format!("Not enough in stock to remove {}", -delta),
+                    ));
+                }
+                Err(err) if err.failed_condition_at(0) && expected.is_none() => {
+                    return Err(ApiError::invalid_field(
+                        "adjust",
+                        format!("stock cannot exceed {MAX_STOCK}"),
                     ));
                 }
                 // A `set` raced another change: read the new level and set again.

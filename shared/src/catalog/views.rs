@@ -18,7 +18,7 @@ pub struct CategoryRef {
 }
 
 /// The category of a product as the LLD shows it: the root as `category`, the
-/// product's own category as `subcategory`, and the whole path.
+/// second level as `subcategory` (Electronics / Audio), and the whole path.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Placement {
@@ -41,9 +41,7 @@ impl Placement {
             .collect();
         Self {
             category: category_path.first().map(|c| c.name.clone()),
-            subcategory: (category_path.len() > 1)
-                .then(|| category_path.last().map(|c| c.name.clone()))
-                .flatten(),
+            subcategory: category_path.get(1).map(|c| c.name.clone()),
             category_id,
             category_path,
         }

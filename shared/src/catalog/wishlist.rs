@@ -69,12 +69,13 @@ impl Catalog {
 
     /// Idempotent: adding a saved product again changes nothing. Returns whether it was new.
     pub async fn add_to_wishlist(&self, caller: &Caller, product_id: ProductId) -> Result<bool, ApiError> {
-        let (product, entries) = futures::try_join!(
+        let (product, entries, tree) = futures::try_join!(
             async { Ok::<_, ApiError>(self.store.product(product_id).await?) },
             async { Ok::<_, ApiError>(self.store.wishlist(caller.user_id).await?) },
+            self.tree(),
         )?;
         product
-            .filter(|p| p.status == ProductStatus::Active)
+            .filter(|p| p.status == ProductStatus::Active && tree.is_visible(&p.category_path))
             .ok_or_else(|| ApiError::not_found("Product"))?;
         if entries.len() >= MAX_WISHLIST && !entries.iter().any(|e| e.product_id == product_id) {
             return Err(ApiError::invalid_field(

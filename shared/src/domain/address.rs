@@ -1,9 +1,8 @@
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
 use super::AddressId;
 use crate::http::Form;
-use crate::http::form_value::text;
+use crate::http::form_value::bounded_text;
 
 /// The postal fields of an address, each trimmed and bounded.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -37,28 +36,15 @@ const FIELDS: [(&str, usize); 5] = [
     ("country", 60),
 ];
 
-fn bounded(max: usize) -> impl Fn(&Value) -> Result<String, String> {
-    move |value| {
-        let raw = text(value).map_err(str::to_owned)?;
-        let trimmed = raw.trim();
-        let length = trimmed.chars().count();
-        if length == 0 || length > max || trimmed.chars().any(char::is_control) {
-            Err(format!("must be 1 to {max} characters"))
-        } else {
-            Ok(trimmed.to_owned())
-        }
-    }
-}
-
 impl AddressInput {
     /// Reads every postal field (state optional) from `form`, recording each problem.
     pub fn read(form: &mut Form) -> Option<Self> {
         let [street, city, state, zip, country] = FIELDS;
-        let street = form.required(street.0, bounded(street.1));
-        let city = form.required(city.0, bounded(city.1));
-        let state = form.optional(state.0, bounded(state.1));
-        let zip_code = form.required(zip.0, bounded(zip.1));
-        let country = form.required(country.0, bounded(country.1));
+        let street = form.required(street.0, bounded_text(street.1));
+        let city = form.required(city.0, bounded_text(city.1));
+        let state = form.optional(state.0, bounded_text(state.1));
+        let zip_code = form.required(zip.0, bounded_text(zip.1));
+        let country = form.required(country.0, bounded_text(country.1));
         Some(Self {
             street: street?,
             city: city?,
@@ -72,15 +58,15 @@ impl AddressInput {
     /// clears the state), recording each problem.
     pub fn read_patch(form: &mut Form) -> Option<AddressPatch> {
         let [street, city, state, zip, country] = FIELDS;
-        let street = form.optional(street.0, bounded(street.1));
-        let city = form.optional(city.0, bounded(city.1));
+        let street = form.optional(street.0, bounded_text(street.1));
+        let city = form.optional(city.0, bounded_text(city.1));
         let state = if form.is_null(state.0) {
             Some(Some(None))
         } else {
-            form.optional(state.0, bounded(state.1)).map(|s| s.map(Some))
+            form.optional(state.0, bounded_text(state.1)).map(|s| s.map(Some))
         };
-        let zip_code = form.optional(zip.0, bounded(zip.1));
-        let country = form.optional(country.0, bounded(country.1));
+        let zip_code = form.optional(zip.0, bounded_text(zip.1));
+        let country = form.optional(country.0, bounded_text(country.1));
         Some(AddressPatch {
             street: street?,
             city: city?,

@@ -36,6 +36,20 @@ impl Form {
         self.fields.get(name).is_some_and(|value| !value.is_null())
     }
 
+    /// Records every field not in `known`: a misspelt or foreign field is an
+    /// error, not silently ignored.
+    pub fn only(&mut self, known: &[&str]) {
+        let unknown: Vec<String> = self
+            .fields
+            .keys()
+            .filter(|name| !known.contains(&name.as_str()))
+            .cloned()
+            .collect();
+        for name in unknown {
+            self.invalid.push(FieldIssue::new(name, "is not a known field"));
+        }
+    }
+
     /// True when the field is sent as an explicit `null` (a request to clear it).
     pub fn is_null(&self, name: &str) -> bool {
         matches!(self.fields.get(name), Some(Value::Null))
@@ -125,6 +139,20 @@ pub mod value {
     pub fn unsigned(value: &Value) -> Result<u64, &'static str> {
         value.as_u64().ok_or("must be a non-negative integer")
     }
+
+    /// Trimmed text of 1 to `max` characters without control characters.
+    pub fn bounded_text(max: usize) -> impl Fn(&Value) -> Result<String, String> {
+        move |value| {
+            let raw = text(value).map_err(str::to_owned)?;
+            let trimmed = raw.trim();
+            let length = trimmed.chars().count();
+            if length == 0 || length > max || trimmed.chars().any(char::is_control) {
+                Err(format!("must be 1 to {max} characters"))
+            } else {
+                Ok(trimmed.to_owned())
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -141,6 +169,13 @@ mod tests {
         assert_eq!(err.code.as_str(), "VAL_001");
         let details = err.details.unwrap().to_string();
         assert!(details.contains("\"a\"") && details.contains("\"b\""), "{details}");
+    }
+
+    #[test]
+    fn unknown_fields_are_named() {
+        let mut form = Form::from_body(br#"{"name": "x", "colour": "red"}"#).unwrap();
+        form.only(&["name"]);
+        assert_eq!(form.into_error().details.unwrap()[0]["field"], "colour");
     }
 
     #[test]

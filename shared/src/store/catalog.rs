@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, KeysAndAttributes, TransactWriteItem};
+use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, TransactWriteItem};
 use serde::{Deserialize, Serialize};
 
 use super::keys::{self, Key};
@@ -81,6 +81,7 @@ pub struct ProductContent {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seo_description: Option<String>,
     /// Search terms of this product and their weights (see `catalog::search`).
+    #[serde(default)]
     pub search_terms: BTreeMap<String, u8>,
 }
 
@@ -91,33 +92,8 @@ const OPTIONAL_CONTENT: [&str; 5] = ["longDescription", "comparePrice", "image",
 #[serde(rename_all = "camelCase")]
 pub struct ProductRecord {
     pub product_id: ProductId,
-    pub name: String,
-    pub slug: Slug,
-    pub description: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub long_description: Option<String>,
-    pub price: i64,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub compare_price: Option<i64>,
-    pub currency: String,
-    pub category_id: CategoryId,
-    pub category_path: Vec<CategoryId>,
-    pub brand: String,
-    pub sku: Sku,
-    pub images: Vec<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub image: Option<String>,
-    pub specifications: BTreeMap<String, String>,
-    pub tags: Vec<String>,
-    pub status: ProductStatus,
-    pub is_featured: bool,
-    pub low_stock_threshold: i64,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub seo_title: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub seo_description: Option<String>,
-    #[serde(default)]
-    pub search_terms: BTreeMap<String, u8>,
+    #[serde(flatten)]
+    pub content: ProductContent,
     /// Stock of the product itself (0 when it has variants).
     pub stock: i64,
     /// Keyed by variant id, so one variant's stock is addressable in an update expression.
@@ -134,33 +110,16 @@ pub struct ProductRecord {
     pub updated_at: Timestamp,
 }
 
-impl ProductRecord {
-    pub fn content(&self) -> ProductContent {
-        ProductContent {
-            name: self.name.clone(),
-            slug: self.slug.clone(),
-            description: self.description.clone(),
-            long_description: self.long_description.clone(),
-            price: self.price,
-            compare_price: self.compare_price,
-            currency: self.currency.clone(),
-            category_id: self.category_id,
-            category_path: self.category_path.clone(),
-            brand: self.brand.clone(),
-            sku: self.sku.clone(),
-            images: self.images.clone(),
-            image: self.image.clone(),
-            specifications: self.specifications.clone(),
-            tags: self.tags.clone(),
-            status: self.status,
-            is_featured: self.is_featured,
-            low_stock_threshold: self.low_stock_threshold,
-            seo_title: self.seo_title.clone(),
-            seo_description: self.seo_description.clone(),
-            search_terms: self.search_terms.clone(),
-        }
-    }
+/// A product reads as its content (`product.name`, `product.price`, …).
+impl std::ops::Deref for ProductRecord {
+    type Target = ProductContent;
 
+    fn deref(&self) -> &ProductContent {
+        &self.content
+    }
+}
+
+impl ProductRecord {
     /// Every SKU of the product: its own and its variants'.
     pub fn skus(&self) -> Vec<Sku> {
         std::iter::once(self.sku.clone())
@@ -386,6 +345,18 @@ impl Store {
             })
             .await?;
         items.into_iter().map(from_item).collect()
+    }
+
+    pub async fn category(&self, id: CategoryId) -> Result<Option<CategoryRecord>, StoreError> {
+        let output = self
+            .client()
+            .get_item()
+            .table_name(self.table())
+            .set_key(Some(keys::category(id).primary()))
+            .consistent_read(true)
+            .send()
+            .await?;
+        output.item.map(from_item).transpose()
     }
 
     /// The category, its slug marker and the parent's child count; fails at 1 when
@@ -730,7 +701,12 @@ impl Store {
 
     /// Adds `delta` to the stock of the product or one variant, never below zero
     /// (index 0 fails otherwise), and records the change in the same transaction.
-    pub async fn change_stock(&self, change: &StockChangeRecord, expected: Option<i64>) -> Result<(), StoreError> {
+    pub async fn change_stock(
+        &self,
+        change: &StockChangeRecord,
+        expected: Option<i64>,
+        ceiling: i64,
+    ) -> Result<(), StoreError> {
         let target = match change.variant_id {
             Some(_) => "variants.#variant.stock",
             None => "stock",
@@ -748,9 +724,11 @@ impl Store {
             Some(stock) => update
                 .condition_expression(format!("{target} = :expected"))
                 .expression_attribute_values(":expected", number(stock)),
+            // Relative: never below zero, never above the ceiling.
             None => update
-                .condition_expression(format!("{target} >= :needed"))
-                .expression_attribute_values(":needed", number((-change.delta).max(0))),
+                .condition_expression(format!("{target} >= :needed AND {target} <= :room"))
+                .expression_attribute_values(":needed", number((-change.delta).max(0)))
+                .expression_attribute_values(":room", number(ceiling - change.delta.max(0))),
         };
         if let Some(variant) = change.variant_id {
             update = update.expression_attribute_names("#variant", variant.to_string());
@@ -1089,55 +1067,18 @@ impl Store {
             .collect())
     }
 
-    /// Writes `items` in batches of 25, retrying unprocessed ones.
+    /// Writes `items` (BatchWriteItem).
     pub async fn put_items(&self, items: Vec<Item>) -> Result<(), StoreError> {
         use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
-        for chunk in items.chunks(25) {
-            let mut requests: Vec<WriteRequest> = chunk
-                .iter()
-                .map(|item| {
-                    WriteRequest::builder()
-                        .put_request(
-                            PutRequest::builder()
-                                .set_item(Some(item.clone()))
-                                .build()
-                                .expect("item is set"),
-                        )
-                        .build()
-                })
-                .collect();
-            for attempt in 0..8u32 {
-                let output = self
-                    .client()
-                    .batch_write_item()
-                    .request_items(self.table(), requests)
-                    .send()
-                    .await?;
-                requests = output
-                    .unprocessed_items
-                    .and_then(|mut t| t.remove(self.table()))
-                    .unwrap_or_default();
-                if requests.is_empty() {
-                    break;
-                }
-                tokio::time::sleep(std::time::Duration::from_millis(25 << attempt)).await;
-            }
-        }
-        Ok(())
-    }
-
-    /// True when the item at `key` exists (a ConditionCheck-free read).
-    pub async fn exists(&self, key: &Key) -> Result<bool, StoreError> {
-        let output = self
-            .client()
-            .get_item()
-            .table_name(self.table())
-            .set_key(Some(key.primary()))
-            .projection_expression("PK")
-            .consistent_read(true)
-            .send()
-            .await?;
-        Ok(output.item.is_some())
+        let requests = items
+            .into_iter()
+            .map(|item| {
+                WriteRequest::builder()
+                    .put_request(PutRequest::builder().set_item(Some(item)).build().expect("item is set"))
+                    .build()
+            })
+            .collect();
+        self.write_batches(requests).await
     }
 }
 
@@ -1177,18 +1118,4 @@ fn with_removes(mut expression: String, removes: &[String]) -> String {
         expression.push_str(&removes.join(", "));
     }
     expression
-}
-
-/// A condition check on an item, for transactions that depend on another item's state.
-pub fn condition_check(store: &Store, key: &Key, condition: &str) -> TransactWriteItem {
-    TransactWriteItem::builder()
-        .condition_check(
-            ConditionCheck::builder()
-                .table_name(store.table())
-                .set_key(Some(key.primary()))
-                .condition_expression(condition)
-                .build()
-                .expect("key and condition are set"),
-        )
-        .build()
 }

@@ -707,35 +707,41 @@ impl Store {
             .collect())
     }
 
-    /// Deletes `keys` in batches of 25, retrying unprocessed ones.
+    /// Deletes `keys` (BatchWriteItem).
     pub async fn delete_keys(&self, keys: &[Key]) -> Result<(), StoreError> {
         use aws_sdk_dynamodb::types::{DeleteRequest, WriteRequest};
-        for chunk in keys.chunks(25) {
-            let mut requests: Vec<WriteRequest> = chunk
-                .iter()
-                .map(|key| {
-                    WriteRequest::builder()
-                        .delete_request(
-                            DeleteRequest::builder()
-                                .set_key(Some(key.primary()))
-                                .build()
-                                .expect("key is set"),
-                        )
-                        .build()
-                })
-                .collect();
+        let requests = keys
+            .iter()
+            .map(|key| {
+                WriteRequest::builder()
+                    .delete_request(
+                        DeleteRequest::builder()
+                            .set_key(Some(key.primary()))
+                            .build()
+                            .expect("key is set"),
+                    )
+                    .build()
+            })
+            .collect();
+        self.write_batches(requests).await
+    }
+
+    /// Sends `requests` in batches of 25, retrying unprocessed ones with backoff.
+    pub async fn write_batches(&self, requests: Vec<aws_sdk_dynamodb::types::WriteRequest>) -> Result<(), StoreError> {
+        for chunk in requests.chunks(25) {
+            let mut pending = chunk.to_vec();
             for attempt in 0..8u32 {
                 let output = self
                     .client()
                     .batch_write_item()
-                    .request_items(self.table(), requests)
+                    .request_items(self.table(), pending)
                     .send()
                     .await?;
-                requests = output
+                pending = output
                     .unprocessed_items
                     .and_then(|mut tables| tables.remove(self.table()))
                     .unwrap_or_default();
-                if requests.is_empty() {
+                if pending.is_empty() {
                     break;
                 }
                 tokio::time::sleep(std::time::Duration::from_millis(25 << attempt)).await;

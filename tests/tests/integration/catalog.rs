@@ -655,3 +655,186 @@ async fn a_variant_with_stock_cannot_be_dropped_and_active_products_are_archived
     app.get_as(&path, &admin).await.expect_status(404);
     app.product(&admin, &category, json!({"sku": "SHIRT-M"})).await;
 }
+
+#[tokio::test]
+async fn each_catalog_endpoint_stays_within_its_round_trip_budget() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin(&email("admin")).await;
+    let jane = app.customer(&email("jane")).await;
+    let category = app.category(&admin, "Budget", None).await;
+    let product = app.product(&admin, &category, json!({"name": "Budget Blender"})).await;
+    let id = product["productId"].as_str().unwrap().to_owned();
+    let sorted = |mut calls: Vec<String>| {
+        calls.sort();
+        calls
+    };
+    // The category tree is cached per warm function; measure with it warm.
+    let warm = || async {
+        app.call(HttpCall::new("GET", "/api/v1/categories")).await;
+        app.reset_calls();
+    };
+
+    app.reset_calls();
+    app.call(HttpCall::new("GET", "/api/v1/categories"))
+        .await
+        .expect_status(200);
+    assert_eq!(app.calls(), ["Query"], "categories, cold");
+    app.call(HttpCall::new("GET", "/api/v1/categories"))
+        .await
+        .expect_status(200);
+    assert!(
+        app.calls().is_empty(),
+        "categories, warm: served from the function's cache"
+    );
+
+    let budgets: Vec<(&str, HttpCall, Vec<&str>)> = vec![
+        (
+            "list (4 shards, concurrent)",
+            HttpCall::new("GET", "/api/v1/products"),
+            vec!["Query"; 4],
+        ),
+        (
+            "detail",
+            HttpCall::new("GET", &format!("/api/v1/products/{id}")),
+            vec!["GetItem"],
+        ),
+        (
+            "search (terms, then candidates)",
+            HttpCall::new("POST", "/api/v1/products/search").json(&json!({"query": "blender"})),
+            vec!["BatchGetItem", "Query"],
+        ),
+        (
+            "stock (read, transaction, read)",
+            HttpCall::new("PATCH", &format!("/api/v1/products/{id}/stock"))
+                .header("authorization", &admin.bearer())
+                .json(&json!({"adjust": 1, "reason": "count"})),
+            vec!["GetItem", "GetItem", "TransactWriteItems"],
+        ),
+        (
+            "edit (read, transaction, search terms, read)",
+            HttpCall::new("PATCH", &format!("/api/v1/products/{id}"))
+                .header("authorization", &admin.bearer())
+                .json(&json!({"price": 21.5})),
+            vec!["BatchWriteItem", "GetItem", "GetItem", "TransactWriteItems"],
+        ),
+        (
+            "review (context, transaction)",
+            HttpCall::new("POST", &format!("/api/v1/products/{id}/reviews"))
+                .header("authorization", &jane.bearer())
+                .json(&json!({"rating": 4, "content": "Smooth"})),
+            vec!["BatchGetItem", "TransactWriteItems"],
+        ),
+        (
+            "reviews (count and page, concurrent)",
+            HttpCall::new("GET", &format!("/api/v1/products/{id}/reviews")),
+            vec!["GetItem", "Query", "Query"],
+        ),
+        (
+            "wishlist add (product and list concurrent, then put)",
+            HttpCall::new("POST", "/api/v1/users/wishlist")
+                .header("authorization", &jane.bearer())
+                .json(&json!({"productId": id})),
+            vec!["GetItem", "PutItem", "Query"],
+        ),
+        (
+            "wishlist (entries, then products)",
+            HttpCall::new("GET", "/api/v1/users/wishlist").header("authorization", &jane.bearer()),
+            vec!["BatchGetItem", "Query"],
+        ),
+    ];
+    for (name, call, expected) in budgets {
+        warm().await;
+        let response = app.call(call).await;
+        assert!(response.status < 300, "{name}: {}", response.body);
+        assert_eq!(sorted(app.calls()), expected, "{name}");
+    }
+
+    warm().await;
+    let created = app
+        .call(
+            HttpCall::new("POST", "/api/v1/products")
+                .header("authorization", &admin.bearer())
+                .json(&shop_tests::product_body(&category, json!({}))),
+        )
+        .await;
+    created.expect_status(201);
+    assert_eq!(
+        sorted(app.calls()),
+        ["BatchWriteItem", "TransactWriteItems"],
+        "create (transaction, search terms)"
+    );
+}
+
+#[tokio::test]
+async fn product_bodies_name_unknown_fields_and_put_replaces_the_descriptive_ones() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin(&email("admin")).await;
+    let category = app.category(&admin, "Cameras", None).await;
+
+    let typo = app
+        .send_as(
+            "POST",
+            "/api/v1/products",
+            &admin,
+            shop_tests::product_body(&category, json!({"colour": "red"})),
+        )
+        .await;
+    typo.expect_status(400);
+    assert_eq!(typo.bad_fields(), ["colour"]);
+    let lld_shape = app
+        .product(
+            &admin,
+            &category,
+            json!({"stock": null, "inventory": 50, "comparePrice": 29.99, "tags": ["dslr"]}),
+        )
+        .await;
+    assert_eq!(lld_shape["inventory"], 50, "the LLD's `inventory` is the opening stock");
+    let path = format!("/api/v1/products/{}", lld_shape["productId"].as_str().unwrap());
+
+    let replaced = app
+        .send_as(
+            "PUT",
+            &path,
+            &admin,
+            shop_tests::product_body(
+                &category,
+                json!({"sku": lld_shape["sku"], "stock": null, "name": "Replaced"}),
+            ),
+        )
+        .await;
+    replaced.expect_status(200);
+    assert!(
+        replaced.data()["comparePrice"].is_null(),
+        "a PUT clears what it leaves out"
+    );
+    assert_eq!(replaced.data()["tags"], json!([]));
+    assert_eq!(replaced.data()["inventory"], 50);
+
+    let ceiling = app
+        .send_as(
+            "PATCH",
+            &format!("{path}/stock"),
+            &admin,
+            json!({"adjust": 999_990, "reason": "too many"}),
+        )
+        .await;
+    ceiling.expect_status(400);
+    assert_eq!(ceiling.bad_fields(), ["adjust"]);
+    let search = app
+        .post(
+            "/api/v1/products/search",
+            json!({"query": "x", "filters": {"minPrice": "cheap", "colour": "red"}, "limit": 0}),
+        )
+        .await;
+    search.expect_status(400);
+    let mut fields = search.bad_fields();
+    fields.sort();
+    assert_eq!(fields, ["filters.colour", "filters.minPrice", "limit"]);
+    let reviews = app
+        .call(HttpCall::new(
+            "GET",
+            "/api/v1/products/prod_01JD0000000000000000000000/reviews",
+        ))
+        .await;
+    reviews.expect_status(404);
+}
