@@ -8,11 +8,14 @@
 pub mod functions;
 pub mod gateway;
 pub mod provision;
+pub mod queues;
 pub mod routes;
+pub mod schedules;
 pub mod seed;
 pub mod seed_data;
 pub mod server;
 pub mod template;
+pub mod workers;
 
 pub use functions::Functions;
 pub use gateway::HttpCall;

@@ -12,6 +12,7 @@ commands:
   serve          provision the local emulators and serve the API on 127.0.0.1:3000
                  (--port N, --prefix NAME)
   provision      create the table, queues and secrets, then exit (--prefix NAME)
+  job NAME       run one scheduled function now and print its result (e.g. order-sweeper)
   seed           load the demo catalog and the demo accounts (idempotent; --prefix NAME)
   env FUNCTION   print the function's resolved environment as `export` lines
                  (for `cargo lambda watch`; --prefix NAME)
@@ -53,6 +54,7 @@ async fn main() {
         "create-admin" => create_admin(&args).await,
         "env" => print_env(&args).await,
         "seed" => seed(&args).await,
+        "job" => job(&args).await,
         other => Err(format!("unknown command {other:?}\n\n{USAGE}").into()),
     };
     if let Err(err) = result {
@@ -94,10 +96,38 @@ async fn serve(args: &Args) -> Result<(), BoxError> {
             target.route.method, target.route.path, target.function
         );
     }
-    let shutdown = async {
+    let (stop, shutdown) = shop_local::workers::Shutdown::new();
+    let workers = shop_local::workers::start(gateway.clone(), &stack, clients.sqs.clone(), shutdown.clone()).await?;
+    let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };
-    shop_local::server::serve(gateway, listener, shutdown).await?;
+    shop_local::server::serve(gateway, listener, ctrl_c).await?;
+    let _ = stop.send(true);
+    for worker in workers {
+        let _ = worker.await;
+    }
+    Ok(())
+}
+
+async fn job(args: &Args) -> Result<(), BoxError> {
+    let binary = args
+        .0
+        .first()
+        .filter(|a| !a.starts_with("--"))
+        .ok_or_else(|| format!("job needs a function name\n\n{USAGE}"))?;
+    let stack = provision(args).await?;
+    let function = stack
+        .function(binary)
+        .ok_or_else(|| format!("template.yaml has no function {binary}"))?;
+    let rule = function
+        .schedules
+        .first()
+        .map_or_else(|| binary.clone(), |s| s.name.clone());
+    let clients = AwsClients::new(&stack.endpoints).await;
+    let functions = Functions::new(&stack, &clients)?;
+    let event = shop_local::schedules::scheduled_event(&rule, time::OffsetDateTime::now_utc());
+    let result = functions.call_job(binary, event).await?;
+    println!("{result}");
     Ok(())
 }
 

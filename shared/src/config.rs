@@ -76,6 +76,34 @@ impl CatalogSettings {
     pub const DEFAULT_BUCKETS: &'static str = "0-25,25-50,50-100,100-250,250-500,500-";
 }
 
+/// Money and time rules of carts, checkout and reservations.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommerceSettings {
+    pub pricing: crate::domain::PricingRules,
+    pub currency: String,
+    /// How long reserved stock waits for payment.
+    pub reservation_ttl: std::time::Duration,
+    /// After this long without a reservation, the sweeper sends the reservation message again.
+    pub redrive_after: std::time::Duration,
+    pub delivery_days: i64,
+    pub guest_cart_ttl: std::time::Duration,
+    pub customer_cart_ttl: std::time::Duration,
+}
+
+impl Default for CommerceSettings {
+    fn default() -> Self {
+        Self {
+            pricing: crate::domain::PricingRules::default(),
+            currency: "USD".to_owned(),
+            reservation_ttl: std::time::Duration::from_secs(15 * 60),
+            redrive_after: std::time::Duration::from_secs(2 * 60),
+            delivery_days: 5,
+            guest_cart_ttl: std::time::Duration::from_secs(7 * 24 * 3600),
+            customer_cart_ttl: std::time::Duration::from_secs(30 * 24 * 3600),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
     pub table_name: String,
@@ -85,6 +113,7 @@ pub struct Config {
     pub endpoints: Endpoints,
     pub stage: String,
     pub catalog: CatalogSettings,
+    pub commerce: CommerceSettings,
 }
 
 impl Config {
@@ -131,6 +160,7 @@ impl Config {
                 stripe: optional("STRIPE_API_BASE"),
             },
             stage: optional("STAGE").unwrap_or_else(|| "dev".to_owned()),
+            commerce: commerce(&optional)?,
             catalog: CatalogSettings {
                 price_buckets: match optional("PRICE_FACET_BUCKETS") {
                     Some(text) => {
@@ -153,6 +183,46 @@ impl Config {
             },
         })
     }
+}
+
+/// Reads the commerce settings; every one has a default.
+fn commerce(optional: &impl Fn(&'static str) -> Option<String>) -> Result<CommerceSettings, ConfigError> {
+    let defaults = CommerceSettings::default();
+    let money = |name: &'static str, default: Option<crate::domain::Money>| match optional(name) {
+        None => Ok(default),
+        Some(text) if text.trim().eq_ignore_ascii_case("none") => Ok(None),
+        Some(text) => crate::domain::Money::parse(&text)
+            .map(Some)
+            .map_err(|e| ConfigError::Invalid {
+                name,
+                reason: format!("{text:?} {e}"),
+            }),
+    };
+    let number = |name: &'static str, default: u64| match optional(name) {
+        None => Ok(default),
+        Some(text) => text.trim().parse::<u64>().map_err(|_| ConfigError::Invalid {
+            name,
+            reason: format!("{text:?} is not a whole number"),
+        }),
+    };
+    let minutes = |name: &'static str, default: std::time::Duration| {
+        number(name, default.as_secs() / 60).map(|m| std::time::Duration::from_secs(m * 60))
+    };
+    Ok(CommerceSettings {
+        pricing: crate::domain::PricingRules {
+            tax_bps: u32::try_from(number("TAX_RATE_BPS", u64::from(defaults.pricing.tax_bps))?).unwrap_or(u32::MAX),
+            shipping_fee: money("SHIPPING_FEE", Some(defaults.pricing.shipping_fee))?.unwrap_or_default(),
+            free_shipping_over: money("FREE_SHIPPING_THRESHOLD", defaults.pricing.free_shipping_over)?,
+        },
+        currency: optional("CURRENCY")
+            .map(|c| c.trim().to_uppercase())
+            .unwrap_or(defaults.currency),
+        reservation_ttl: minutes("RESERVATION_MINUTES", defaults.reservation_ttl)?,
+        redrive_after: minutes("PENDING_REDRIVE_MINUTES", defaults.redrive_after)?,
+        delivery_days: i64::try_from(number("DELIVERY_DAYS", 5)?).unwrap_or(5),
+        guest_cart_ttl: defaults.guest_cart_ttl,
+        customer_cart_ttl: defaults.customer_cart_ttl,
+    })
 }
 
 #[cfg(test)]
@@ -198,6 +268,16 @@ mod tests {
         env.insert("PRICE_FACET_BUCKETS", "cheap");
         let err = Config::from_lookup(|n| env.get(n).map(|v| v.to_string())).unwrap_err();
         assert!(err.to_string().contains("PRICE_FACET_BUCKETS"), "{err}");
+    }
+
+    #[test]
+    fn commerce_settings_default_and_name_bad_values() {
+        let mut env = full();
+        let config = Config::from_lookup(|n| env.get(n).map(|v| v.to_string())).unwrap();
+        assert_eq!(config.commerce.pricing.tax_bps, 800);
+        env.insert("SHIPPING_FEE", "ten");
+        let err = Config::from_lookup(|n| env.get(n).map(|v| v.to_string())).unwrap_err();
+        assert!(err.to_string().contains("SHIPPING_FEE"), "{err}");
     }
 
     #[test]

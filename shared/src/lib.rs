@@ -5,12 +5,16 @@
 
 pub mod auth;
 pub mod aws;
+pub mod cart;
 pub mod catalog;
 pub mod config;
+pub mod consumer;
+pub mod coupons;
 pub mod domain;
 pub mod http;
 pub mod logging;
 pub mod messages;
+pub mod orders;
 pub mod pagination;
 pub mod secrets;
 pub mod store;

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{Email, Timestamp, UserId};
+use crate::domain::{Email, OrderId, OrderStatus, Timestamp, UserId};
 
 /// A notification to send. `id` makes redelivered messages recognisable.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -28,6 +28,45 @@ pub enum Notification {
         token: String,
         expires_at: Timestamp,
     },
+    /// An order changed status (received, confirmed, shipped, cancelled, …).
+    OrderStatus {
+        order_id: OrderId,
+        user_id: UserId,
+        email: Email,
+        status: OrderStatus,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        note: Option<String>,
+    },
+}
+
+/// A request to the inventory-reservation consumer. `id` identifies one send;
+/// the order's reservation state makes every action idempotent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InventoryMessage {
+    pub id: String,
+    #[serde(flatten)]
+    pub action: InventoryAction,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", rename_all_fields = "camelCase")]
+pub enum InventoryAction {
+    /// Hold every line of the order.
+    Reserve { order_id: OrderId },
+    /// Give the held stock back (the order is cancelled).
+    Release { order_id: OrderId, reason: String },
+    /// The order is paid: the held stock is sold.
+    Commit { order_id: OrderId },
+}
+
+impl InventoryMessage {
+    pub fn new(action: InventoryAction) -> Self {
+        Self {
+            id: ulid::Ulid::new().to_string(),
+            action,
+        }
+    }
 }
 
 impl NotificationMessage {

@@ -98,6 +98,16 @@ prefixed_id!(
     ReviewId,
     "rev"
 );
+prefixed_id!(
+    /// An order.
+    OrderId,
+    "ord"
+);
+prefixed_id!(
+    /// A line of a cart.
+    CartItemId,
+    "item"
+);
 
 #[cfg(test)]
 mod tests {

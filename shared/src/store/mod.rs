@@ -1,8 +1,10 @@
 //! The single DynamoDB table: keys, item conversion and every access pattern.
 //! See [`keys`] for the access-pattern table.
 
+pub mod cart;
 pub mod catalog;
 pub mod keys;
+pub mod orders;
 pub mod users;
 
 use std::collections::HashMap;

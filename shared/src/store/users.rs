@@ -762,18 +762,44 @@ impl Store {
         page: u32,
         limit: u32,
     ) -> Result<(Vec<Item>, u64), StoreError> {
-        let condition = format!("{pk_name} = :pk");
+        self.query_page_in(index, (pk_name, pk_value), None, ascending, page, limit)
+            .await
+    }
+
+    /// [`Self::query_page`], restricted to sort keys between two bounds when given.
+    pub async fn query_page_in(
+        &self,
+        index: &str,
+        (pk_name, pk_value): (&str, &str),
+        between: Option<(&str, (String, String))>,
+        ascending: bool,
+        page: u32,
+        limit: u32,
+    ) -> Result<(Vec<Item>, u64), StoreError> {
+        let condition = match &between {
+            Some((sk_name, _)) => format!("{pk_name} = :pk AND {sk_name} BETWEEN :from AND :to"),
+            None => format!("{pk_name} = :pk"),
+        };
+        let query = || {
+            let mut query = self
+                .client()
+                .query()
+                .table_name(self.table())
+                .index_name(index)
+                .key_condition_expression(&condition)
+                .expression_attribute_values(":pk", string(pk_value));
+            if let Some((_, (from, to))) = &between {
+                query = query
+                    .expression_attribute_values(":from", string(from))
+                    .expression_attribute_values(":to", string(to));
+            }
+            query
+        };
         let count = async {
             let mut total = 0u64;
             let mut start = None;
             loop {
-                let output = self
-                    .client()
-                    .query()
-                    .table_name(self.table())
-                    .index_name(index)
-                    .key_condition_expression(&condition)
-                    .expression_attribute_values(":pk", string(pk_value))
+                let output = query()
                     .select(Select::Count)
                     .set_exclusive_start_key(start)
                     .send()
@@ -793,13 +819,7 @@ impl Store {
             let mut start = None;
             while seen < wanted {
                 let batch = i32::try_from((wanted - seen).min(1000)).unwrap_or(1000);
-                let output = self
-                    .client()
-                    .query()
-                    .table_name(self.table())
-                    .index_name(index)
-                    .key_condition_expression(&condition)
-                    .expression_attribute_values(":pk", string(pk_value))
+                let output = query()
                     .scan_index_forward(ascending)
                     .limit(batch)
                     .set_exclusive_start_key(start)

@@ -1,0 +1,67 @@
+//! `admin-api`: coupons and promotions (ADMIN only).
+
+use lambda_http::{Body, Error, Request, Response};
+use serde_json::json;
+use shop::Config;
+use shop::auth::Tokens;
+use shop::aws::AwsClients;
+use shop::coupons::{CouponInput, Coupons};
+use shop::domain::CouponCode;
+use shop::http::{ApiError, ApiResult, Incoming, Reply};
+use shop::pagination::PageRequest;
+use shop::store::Store;
+
+#[derive(Debug)]
+pub struct App {
+    coupons: Coupons,
+    tokens: Tokens,
+}
+
+impl App {
+    pub fn new(config: &Config, clients: &AwsClients) -> Self {
+        Self {
+            coupons: Coupons {
+                store: Store::new(clients.dynamodb.clone(), &config.table_name),
+            },
+            tokens: Tokens::new(
+                clients.secrets.clone(),
+                &config.secrets.jwt_access,
+                &config.secrets.jwt_refresh,
+            ),
+        }
+    }
+}
+
+pub async fn handle(app: &App, request: Request) -> Result<Response<Body>, Error> {
+    let incoming = Incoming::new(request);
+    // Boxed: the router's future holds every handler's state and is too large for a worker stack.
+    let result = Box::pin(route(app, &incoming)).await;
+    Ok(incoming.respond(result))
+}
+
+async fn route(app: &App, request: &Incoming) -> ApiResult {
+    let caller = app.tokens.authenticate(request).await?;
+    caller.require_admin()?;
+    let code = || CouponCode::parse(request.path_param("code")?).map_err(|_| ApiError::not_found("Coupon"));
+    match request.route_key.as_str() {
+        "GET /api/v1/admin/coupons" => {
+            let page = PageRequest::from_query(request, 20)?;
+            let (coupons, pagination) = app.coupons.list(&caller, page).await?;
+            Ok(Reply::ok(json!({ "coupons": coupons, "pagination": pagination })))
+        }
+        "POST /api/v1/admin/coupons" => {
+            let input = CouponInput::parse(request.body(), true)?;
+            Ok(Reply::created(app.coupons.create(&caller, input).await?).message("Coupon created"))
+        }
+        "GET /api/v1/admin/coupons/{code}" => Ok(Reply::ok(app.coupons.get(&caller, &code()?).await?)),
+        "PUT /api/v1/admin/coupons/{code}" => {
+            let input = CouponInput::parse(request.body(), false)?;
+            Ok(Reply::ok(app.coupons.update(&caller, &code()?, input).await?).message("Coupon updated"))
+        }
+        "DELETE /api/v1/admin/coupons/{code}" => {
+            app.coupons.delete(&caller, &code()?).await?;
+            Ok(Reply::ok(json!(null)).message("Coupon deleted"))
+        }
+        _ => Err(request.unknown_route()),
+    }
+}

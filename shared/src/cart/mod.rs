@@ -1,0 +1,551 @@
+//! Carts for customers and guests: prices always current from the catalog,
+//! totals by the LLD's rules, a coupon applied to the summary.
+
+use std::collections::HashMap;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use rand::RngCore;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::config::CommerceSettings;
+use crate::domain::{CartItemId, CouponCode, Money, ProductId, ProductStatus, Quantity, Summary, Timestamp, VariantId};
+use crate::http::form_value::text;
+use crate::http::{ApiError, ErrorCode, Form};
+use crate::store::cart::{CartLineRecord, CartOwner, CartRecord};
+use crate::store::catalog::ProductRecord;
+use crate::store::orders::{CouponRecord, DiscountKind};
+use crate::store::{Store, StoreError};
+
+/// Distinct items a cart may hold.
+pub const MAX_LINES: usize = 50;
+/// Attempts of a read-modify-write that raced another change of the same cart.
+const ATTEMPTS: usize = 4;
+
+/// A new cart token for a guest, and its digest (the only thing stored).
+pub fn new_guest_token() -> (String, CartOwner) {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    let token = URL_SAFE_NO_PAD.encode(bytes);
+    let owner = guest_owner(&token);
+    (token, owner)
+}
+
+pub fn guest_owner(token: &str) -> CartOwner {
+    CartOwner::Guest(
+        Sha256::digest(token.trim().as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect(),
+    )
+}
+
+#[derive(Debug, Clone)]
+pub struct NewItem {
+    pub product_id: ProductId,
+    pub variant_id: Option<VariantId>,
+    pub quantity: Quantity,
+}
+
+fn quantity(value: &serde_json::Value) -> Result<Quantity, String> {
+    value
+        .as_u64()
+        .and_then(|n| u32::try_from(n).ok())
+        .and_then(|n| Quantity::new(n).ok())
+        .ok_or_else(|| "must be a whole number from 1 to 99".to_owned())
+}
+
+impl NewItem {
+    pub fn parse(body: &[u8]) -> Result<Self, ApiError> {
+        let mut form = Form::from_body(body)?;
+        form.only(&["productId", "variantId", "quantity"]);
+        let product_id = form.required("productId", |v| ProductId::parse(&text(v)?).map_err(|e| e.to_string()));
+        let variant_id = form.optional("variantId", |v| VariantId::parse(&text(v)?).map_err(|e| e.to_string()));
+        let quantity = form.optional("quantity", quantity);
+        form.finish()?;
+        let (Some(product_id), Some(variant_id), Some(quantity)) = (product_id, variant_id, quantity) else {
+            return Err(ApiError::invalid_field("body", "is incomplete"));
+        };
+        let quantity =
+            quantity.unwrap_or(Quantity::new(1).map_err(|_| ApiError::invalid_field("quantity", "is invalid"))?);
+        Ok(Self {
+            product_id,
+            variant_id,
+            quantity,
+        })
+    }
+}
+
+pub fn parse_quantity(body: &[u8]) -> Result<Quantity, ApiError> {
+    let mut form = Form::from_body(body)?;
+    form.only(&["quantity"]);
+    let value = form.required("quantity", quantity);
+    form.finish()?;
+    value.ok_or_else(|| ApiError::invalid_field("quantity", "is required"))
+}
+
+pub fn parse_coupon_code(body: &[u8]) -> Result<CouponCode, ApiError> {
+    let mut form = Form::from_body(body)?;
+    form.only(&["code"]);
+    let code = form.required("code", |v| CouponCode::parse(&text(v)?).map_err(|e| e.to_string()));
+    form.finish()?;
+    code.ok_or_else(|| ApiError::invalid_field("code", "is required"))
+}
+
+impl CouponRecord {
+    /// The discount on `subtotal`, or why the coupon does not apply now.
+    pub fn discount(&self, subtotal: Money, now: Timestamp, customer_uses: i64) -> Result<Money, String> {
+        if !self.is_active {
+            return Err("is not active".into());
+        }
+        if self.valid_from.is_some_and(|from| now < from) {
+            return Err("is not valid yet".into());
+        }
+        if self.valid_until.is_some_and(|until| now > until) {
+            return Err("has expired".into());
+        }
+        if self.usage_limit.is_some_and(|limit| self.used_count >= limit) {
+            return Err("has been used up".into());
+        }
+        if self.per_customer_limit.is_some_and(|limit| customer_uses >= limit) {
+            return Err("has already been used as often as allowed".into());
+        }
+        if let Some(minimum) = self.min_subtotal
+            && subtotal.cents() < minimum
+        {
+            return Err(format!("needs a subtotal of at least {}", Money::from_cents(minimum)));
+        }
+        Ok(match self.kind {
+            DiscountKind::Percentage => subtotal.percent_bps_floor(u32::try_from(self.value * 100).unwrap_or(0)),
+            DiscountKind::Fixed => Money::from_cents(self.value.min(subtotal.cents())),
+        })
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CartItemView {
+    pub item_id: CartItemId,
+    pub product_id: ProductId,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub variant_id: Option<VariantId>,
+    pub name: String,
+    pub sku: String,
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub options: std::collections::BTreeMap<String, String>,
+    pub price: Money,
+    pub quantity: u32,
+    pub subtotal: Money,
+    pub image: Option<String>,
+    /// False when the product (or variant) is no longer sold; such lines are not in the totals.
+    pub available: bool,
+    /// Units available now.
+    pub inventory: i64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AppliedCoupon {
+    pub code: CouponCode,
+    pub discount: Money,
+    /// Why the coupon gives nothing right now (expired, minimum not met, …).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub problem: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CartView {
+    pub cart_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<crate::domain::UserId>,
+    pub items: Vec<CartItemView>,
+    pub summary: Summary,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub coupon: Option<AppliedCoupon>,
+    pub item_count: u32,
+    pub currency: String,
+    pub updated_at: Timestamp,
+}
+
+/// The unit price and stock of a line's product or variant, if it can be sold.
+fn offer(
+    product: Option<&ProductRecord>,
+    variant: Option<VariantId>,
+) -> Option<(i64, i64, String, std::collections::BTreeMap<String, String>)> {
+    let product = product.filter(|p| p.status == ProductStatus::Active)?;
+    match variant {
+        Some(id) => {
+            let variant = product.variants.get(&id.to_string())?;
+            Some((
+                variant.price.unwrap_or(product.price),
+                variant.stock,
+                variant.sku.to_string(),
+                variant.options.clone(),
+            ))
+        }
+        None if product.variants.is_empty() => Some((
+            product.price,
+            product.stock,
+            product.sku.to_string(),
+            Default::default(),
+        )),
+        None => None,
+    }
+}
+
+/// A cart priced against current products and its coupon.
+pub fn price_cart(
+    owner: &CartOwner,
+    cart: &CartRecord,
+    products: &HashMap<ProductId, ProductRecord>,
+    coupon: Option<(&CouponRecord, i64)>,
+    settings: &CommerceSettings,
+    now: Timestamp,
+) -> CartView {
+    let mut items = Vec::new();
+    let mut subtotal = Money::ZERO;
+    for line in cart.lines() {
+        let product = products.get(&line.product_id);
+        let offer = offer(product, line.variant_id);
+        let (price, inventory, sku, options) = offer.clone().unwrap_or_default();
+        let line_total = Money::from_cents(price)
+            .checked_mul(line.quantity.get())
+            .unwrap_or_default();
+        if offer.is_some() {
+            subtotal = subtotal.checked_add(line_total).unwrap_or(subtotal);
+        }
+        items.push(CartItemView {
+            item_id: line.item_id,
+            product_id: line.product_id,
+            variant_id: line.variant_id,
+            name: product.map(|p| p.name.clone()).unwrap_or_default(),
+            sku,
+            options,
+            price: Money::from_cents(price),
+            quantity: line.quantity.get(),
+            subtotal: line_total,
+            image: product.and_then(|p| p.image.clone()),
+            available: offer.is_some(),
+            inventory,
+        });
+    }
+    let applied = match (&cart.coupon_code, coupon) {
+        (Some(code), Some((record, uses))) => Some(match record.discount(subtotal, now, uses) {
+            Ok(discount) => AppliedCoupon {
+                code: code.clone(),
+                discount,
+                problem: None,
+            },
+            Err(problem) => AppliedCoupon {
+                code: code.clone(),
+                discount: Money::ZERO,
+                problem: Some(problem),
+            },
+        }),
+        (Some(code), None) => Some(AppliedCoupon {
+            code: code.clone(),
+            discount: Money::ZERO,
+            problem: Some("no longer exists".into()),
+        }),
+        _ => None,
+    };
+    let discount = applied.as_ref().map_or(Money::ZERO, |c| c.discount);
+    CartView {
+        cart_id: owner.cart_id(),
+        user_id: owner.user(),
+        item_count: items.iter().map(|i| i.quantity).sum(),
+        items,
+        summary: settings.pricing.summarize(subtotal, discount),
+        coupon: applied,
+        currency: settings.currency.clone(),
+        updated_at: cart.updated_at,
+    }
+}
+
+/// Carts: reads and edits, each a read-modify-write on the one cart item.
+#[derive(Debug)]
+pub struct Carts {
+    pub store: Store,
+    pub settings: CommerceSettings,
+}
+
+impl Carts {
+    fn ttl(&self, owner: &CartOwner) -> i64 {
+        let ttl = match owner {
+            CartOwner::User(_) => self.settings.customer_cart_ttl,
+            CartOwner::Guest(_) => self.settings.guest_cart_ttl,
+        };
+        i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX)
+    }
+
+    /// The products of a cart and its coupon (with the customer's uses), in one BatchGetItem.
+    async fn context(
+        &self,
+        owner: &CartOwner,
+        cart: &CartRecord,
+        extra: &[ProductId],
+    ) -> Result<(HashMap<ProductId, ProductRecord>, Option<(CouponRecord, i64)>), ApiError> {
+        let mut ids: Vec<ProductId> = cart
+            .lines
+            .values()
+            .map(|l| l.product_id)
+            .chain(extra.iter().copied())
+            .collect();
+        ids.sort();
+        ids.dedup();
+        let coupon_user = owner.user().unwrap_or_else(crate::domain::UserId::generate);
+        let reads = self
+            .store
+            .checkout_reads(&ids, cart.coupon_code.as_ref(), coupon_user)
+            .await?;
+        let products = reads.products.into_iter().map(|p| (p.product_id, p)).collect();
+        Ok((products, reads.coupon.map(|c| (c, reads.coupon_uses))))
+    }
+
+    fn view(
+        &self,
+        owner: &CartOwner,
+        cart: &CartRecord,
+        products: &HashMap<ProductId, ProductRecord>,
+        coupon: &Option<(CouponRecord, i64)>,
+    ) -> CartView {
+        price_cart(
+            owner,
+            cart,
+            products,
+            coupon.as_ref().map(|(c, uses)| (c, *uses)),
+            &self.settings,
+            Timestamp::now(),
+        )
+    }
+
+    /// Two round trips: the cart, then its products and coupon.
+    pub async fn cart(&self, owner: &CartOwner) -> Result<CartView, ApiError> {
+        let cart = self.store.cart(owner, Timestamp::now()).await?;
+        let (products, coupon) = self.context(owner, &cart, &[]).await?;
+        Ok(self.view(owner, &cart, &products, &coupon))
+    }
+
+    /// Applies `change` to the cart and saves it if nobody changed it meanwhile,
+    /// retrying on a race; `change` sees the products of the cart (and `extra`).
+    async fn edit(
+        &self,
+        owner: &CartOwner,
+        extra: &[ProductId],
+        change: impl Fn(&mut CartRecord, &HashMap<ProductId, ProductRecord>) -> Result<(), ApiError>,
+    ) -> Result<CartView, ApiError> {
+        for _ in 0..ATTEMPTS {
+            let now = Timestamp::now();
+            let mut cart = self.store.cart(owner, now).await?;
+            let (products, coupon) = self.context(owner, &cart, extra).await?;
+            let expected = cart.version;
+            change(&mut cart, &products)?;
+            cart.version = expected + 1;
+            cart.updated_at = now;
+            cart.expires_at = now.unix() + self.ttl(owner);
+            match self.store.save_cart(owner, &cart, expected, now).await {
+                Ok(()) => {
+                    let (products, coupon) = if cart.coupon_code.is_some() && coupon.is_none() {
+                        self.context(owner, &cart, &[]).await?
+                    } else {
+                        (products, coupon)
+                    };
+                    return Ok(self.view(owner, &cart, &products, &coupon));
+                }
+                Err(StoreError::ConditionFailed) => continue,
+                Err(err) => return Err(err.into()),
+            }
+        }
+        Err(ApiError::stale_version())
+    }
+
+    /// Adds an item (or more of it), within 1–99 and the stock available.
+    #[tracing::instrument(skip_all)]
+    pub async fn add_item(&self, owner: &CartOwner, item: NewItem) -> Result<CartView, ApiError> {
+        self.edit(owner, &[item.product_id], |cart, products| {
+            let product = products.get(&item.product_id);
+            let (_, stock, _, _) = offer(product, item.variant_id).ok_or_else(|| match product {
+                Some(p) if p.status == ProductStatus::Active && item.variant_id.is_none() => {
+                    ApiError::invalid_field("variantId", "is required: choose one of this product's variants")
+                }
+                Some(p) if p.status == ProductStatus::Active => {
+                    ApiError::invalid_field("variantId", "is not a variant of this product")
+                }
+                _ => ApiError::not_found("Product"),
+            })?;
+            let existing = cart
+                .lines
+                .values_mut()
+                .find(|l| l.product_id == item.product_id && l.variant_id == item.variant_id);
+            let wanted = existing.as_ref().map_or(0, |l| l.quantity.get()) + item.quantity.get();
+            let quantity = Quantity::new(wanted)
+                .map_err(|_| ApiError::invalid_field("quantity", format!("at most {} of one item", Quantity::MAX)))?;
+            if i64::from(wanted) > stock {
+                return Err(ApiError::new(
+                    ErrorCode::InsufficientInventory,
+                    format!("Only {stock} available"),
+                ));
+            }
+            match existing {
+                Some(line) => line.quantity = quantity,
+                None => {
+                    if cart.lines.len() >= MAX_LINES {
+                        return Err(ApiError::new(
+                            ErrorCode::InvalidCartOperation,
+                            format!("A cart holds at most {MAX_LINES} items"),
+                        ));
+                    }
+                    let id = CartItemId::generate();
+                    cart.lines.insert(
+                        id.to_string(),
+                        CartLineRecord {
+                            item_id: id,
+                            product_id: item.product_id,
+                            variant_id: item.variant_id,
+                            quantity,
+                            added_at: Timestamp::now(),
+                        },
+                    );
+                }
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    /// Sets a line's quantity, within the stock available; a line of another cart is 404.
+    #[tracing::instrument(skip_all)]
+    pub async fn set_quantity(
+        &self,
+        owner: &CartOwner,
+        item: CartItemId,
+        quantity: Quantity,
+    ) -> Result<CartView, ApiError> {
+        self.edit(owner, &[], |cart, products| {
+            let line = cart
+                .lines
+                .get_mut(&item.to_string())
+                .ok_or_else(|| ApiError::not_found("Cart item"))?;
+            let (_, stock, _, _) = offer(products.get(&line.product_id), line.variant_id).ok_or_else(|| {
+                ApiError::new(
+                    ErrorCode::InvalidCartOperation,
+                    "This product is no longer sold; remove it from the cart",
+                )
+            })?;
+            if i64::from(quantity.get()) > stock {
+                return Err(ApiError::new(
+                    ErrorCode::InsufficientInventory,
+                    format!("Only {stock} available"),
+                ));
+            }
+            line.quantity = quantity;
+            Ok(())
+        })
+        .await
+    }
+
+    pub async fn remove_item(&self, owner: &CartOwner, item: CartItemId) -> Result<CartView, ApiError> {
+        self.edit(owner, &[], |cart, _| {
+            cart.lines
+                .remove(&item.to_string())
+                .map(|_| ())
+                .ok_or_else(|| ApiError::not_found("Cart item"))
+        })
+        .await
+    }
+
+    pub async fn clear(&self, owner: &CartOwner) -> Result<CartView, ApiError> {
+        self.store.delete_cart(owner).await?;
+        let now = Timestamp::now();
+        Ok(price_cart(
+            owner,
+            &CartRecord::empty(now),
+            &HashMap::new(),
+            None,
+            &self.settings,
+            now,
+        ))
+    }
+
+    /// Applies a coupon that is valid for this cart now (400 naming `code` otherwise).
+    pub async fn apply_coupon(&self, owner: &CartOwner, code: CouponCode) -> Result<CartView, ApiError> {
+        let coupon = self
+            .store
+            .coupon(&code)
+            .await?
+            .ok_or_else(|| ApiError::invalid_field("code", "is not a valid coupon"))?;
+        let uses = match owner.user() {
+            Some(user) => self.store.checkout_reads(&[], Some(&code), user).await?.coupon_uses,
+            None => 0,
+        };
+        self.edit(owner, &[], |cart, products| {
+            let mut probe = cart.clone();
+            probe.coupon_code = None;
+            let subtotal = price_cart(owner, &probe, products, None, &self.settings, Timestamp::now())
+                .summary
+                .subtotal;
+            coupon
+                .discount(subtotal, Timestamp::now(), uses)
+                .map_err(|problem| ApiError::invalid_field("code", problem))?;
+            cart.coupon_code = Some(code.clone());
+            Ok(())
+        })
+        .await
+    }
+
+    pub async fn remove_coupon(&self, owner: &CartOwner) -> Result<CartView, ApiError> {
+        self.edit(owner, &[], |cart, _| {
+            cart.coupon_code = None;
+            Ok(())
+        })
+        .await
+    }
+
+    /// Moves a guest cart into the customer's: quantities of the same item are
+    /// summed and capped by the stock available (and 99); the guest cart is emptied.
+    #[tracing::instrument(skip_all)]
+    pub async fn merge(&self, customer: &CartOwner, guest: &CartOwner) -> Result<CartView, ApiError> {
+        let guest_cart = self.store.cart(guest, Timestamp::now()).await?;
+        if guest_cart.is_empty() && guest_cart.coupon_code.is_none() {
+            return self.cart(customer).await;
+        }
+        let guest_products: Vec<ProductId> = guest_cart.lines.values().map(|l| l.product_id).collect();
+        let merged = self
+            .edit(customer, &guest_products, |cart, products| {
+                for line in guest_cart.lines() {
+                    let Some((_, stock, _, _)) = offer(products.get(&line.product_id), line.variant_id) else {
+                        continue;
+                    };
+                    let cap = u32::try_from(stock.max(0)).unwrap_or(0).min(Quantity::MAX);
+                    let mine = cart
+                        .lines
+                        .values_mut()
+                        .find(|l| l.product_id == line.product_id && l.variant_id == line.variant_id);
+                    let wanted = mine.as_ref().map_or(0, |l| l.quantity.get()) + line.quantity.get();
+                    let Ok(quantity) = Quantity::new(wanted.min(cap)) else {
+                        continue;
+                    };
+                    if let Some(mine) = mine {
+                        mine.quantity = quantity.max(mine.quantity);
+                    } else if cart.lines.len() < MAX_LINES {
+                        cart.lines.insert(
+                            line.item_id.to_string(),
+                            CartLineRecord {
+                                quantity,
+                                ..line.clone()
+                            },
+                        );
+                    }
+                }
+                if cart.coupon_code.is_none() {
+                    cart.coupon_code.clone_from(&guest_cart.coupon_code);
+                }
+                Ok(())
+            })
+            .await?;
+        self.store.delete_cart(guest).await?;
+        Ok(merged)
+    }
+}

@@ -1,0 +1,390 @@
+//! `POST /api/v1/orders`: the cart becomes an order in one transaction.
+//!
+//! Round trips: (1) the cart, the idempotency record and the saved addresses,
+//! concurrently; (2) the cart's products and coupon; (3) the transaction that
+//! writes the order and its idempotency record, removes the cart and counts the
+//! coupon. The reservation request then goes to the inventory queue.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use super::views::OrderView;
+use super::{Orders, entry};
+use crate::auth::Caller;
+use crate::cart::price_cart;
+use crate::domain::{AddressId, AddressInput, OrderId, OrderStatus, PaymentStatus, ReservationStatus, Timestamp};
+use crate::http::form_value::text;
+use crate::http::{ApiError, ErrorCode, Form, Incoming};
+use crate::messages::InventoryAction;
+use crate::store::cart::CartOwner;
+use crate::store::orders::{CheckoutWrite, IdempotencyRecord, OrderLine, OrderRecord, PaymentMethod, Totals};
+
+/// An address sent inline, or one saved in the address book.
+#[derive(Debug, Clone)]
+pub enum AddressChoice {
+    Inline(AddressInput),
+    Saved(AddressId),
+}
+
+#[derive(Debug, Clone)]
+pub struct CheckoutRequest {
+    pub shipping: AddressChoice,
+    /// The shipping address when not given.
+    pub billing: Option<AddressChoice>,
+    pub payment_method: PaymentMethod,
+    pub idempotency_key: Option<String>,
+    /// A digest of the body: the same key with another body is refused.
+    pub request_hash: String,
+}
+
+const PAYMENT_TYPES: [&str; 3] = ["credit_card", "debit_card", "card"];
+/// Idempotency records outlive any client retry.
+const IDEMPOTENCY_TTL_SECS: i64 = 24 * 60 * 60;
+/// Attempts of the checkout transaction when it conflicts with a concurrent one (a popular coupon).
+const CONFLICT_ATTEMPTS: u32 = 10;
+
+fn address_choice(form: &mut Form, inline: &str, saved: &str) -> Option<Option<AddressChoice>> {
+    let id = form.optional(saved, |v| AddressId::parse(&text(v)?).map_err(|e| e.to_string()));
+    let address = form.optional(inline, |v| {
+        let mut nested = Form::from_body(v.to_string().as_bytes()).map_err(|e| e.message)?;
+        nested.only(&["street", "city", "state", "zipCode", "country"]);
+        let address = AddressInput::read(&mut nested);
+        if nested.is_valid() {
+            address.ok_or_else(|| "is incomplete".to_owned())
+        } else {
+            let details = nested.into_error().details.unwrap_or_default();
+            let fields: Vec<String> = details
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|d| Some(format!("{} {}", d["field"].as_str()?, d["message"].as_str()?)))
+                .collect();
+            Err(fields.join("; "))
+        }
+    });
+    match (address?, id?) {
+        (Some(address), None) => Some(Some(AddressChoice::Inline(address))),
+        (None, Some(id)) => Some(Some(AddressChoice::Saved(id))),
+        (None, None) => Some(None),
+        // Both forms were refused before parsing; the saved id would win.
+        (Some(_), Some(id)) => Some(Some(AddressChoice::Saved(id))),
+    }
+}
+
+impl CheckoutRequest {
+    pub fn parse(request: &Incoming) -> Result<Self, ApiError> {
+        let body = request.body();
+        let mut form = Form::from_body(body)?;
+        form.only(&[
+            "shippingAddress",
+            "shippingAddressId",
+            "billingAddress",
+            "billingAddressId",
+            "paymentMethod",
+        ]);
+        let both = |a: &str, b: &str, form: &Form| form.has(a) && form.has(b);
+        if both("shippingAddress", "shippingAddressId", &form) || both("billingAddress", "billingAddressId", &form) {
+            return Err(ApiError::invalid_field(
+                "shippingAddress",
+                "send an address or a saved address id, not both",
+            ));
+        }
+        let shipping = address_choice(&mut form, "shippingAddress", "shippingAddressId");
+        let billing = address_choice(&mut form, "billingAddress", "billingAddressId");
+        let payment_method = form.optional("paymentMethod", |v| {
+            let object = v
+                .as_object()
+                .ok_or("must be an object such as {\"type\": \"credit_card\"}")?;
+            let kind = object
+                .get("type")
+                .and_then(Value::as_str)
+                .unwrap_or("credit_card")
+                .trim()
+                .to_lowercase();
+            if !PAYMENT_TYPES.contains(&kind.as_str()) {
+                return Err("type must be one of credit_card, debit_card, card");
+            }
+            let token = object
+                .get("token")
+                .and_then(Value::as_str)
+                .map(|t| t.trim().to_owned())
+                .filter(|t| !t.is_empty());
+            if token.as_ref().is_some_and(|t| t.len() > 200) {
+                return Err("token is too long");
+            }
+            Ok(PaymentMethod { kind, token })
+        });
+        let idempotency_key = match request.header("idempotency-key").map(str::trim) {
+            None => None,
+            Some(key) if (1..=100).contains(&key.len()) && key.chars().all(|c| c.is_ascii_graphic()) => {
+                Some(key.to_owned())
+            }
+            Some(_) => {
+                return Err(ApiError::invalid_field(
+                    "Idempotency-Key",
+                    "must be 1 to 100 printable characters",
+                ));
+            }
+        };
+        let (Some(shipping), Some(billing), Some(payment_method)) = (shipping, billing, payment_method) else {
+            return Err(form.into_error());
+        };
+        let Some(shipping) = shipping else {
+            return Err(ApiError::validation(
+                Vec::new(),
+                vec![crate::http::FieldIssue::new(
+                    "shippingAddress",
+                    "is required (or shippingAddressId)",
+                )],
+            ));
+        };
+        form.finish()?;
+        let canonical = serde_json::from_slice::<Value>(body)
+            .map(|v| v.to_string())
+            .unwrap_or_default();
+        Ok(Self {
+            shipping,
+            billing,
+            payment_method: payment_method.unwrap_or(PaymentMethod {
+                kind: "credit_card".into(),
+                token: None,
+            }),
+            idempotency_key,
+            request_hash: Sha256::digest(canonical.as_bytes())
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect(),
+        })
+    }
+}
+
+impl Orders {
+    /// The order an earlier request with the same key created, or 409 when the body differs.
+    async fn replay(&self, record: &IdempotencyRecord, request: &CheckoutRequest) -> Result<OrderView, ApiError> {
+        if record.request_hash != request.request_hash {
+            return Err(
+                ApiError::already_exists("This Idempotency-Key was used for a different request").with_details(
+                    serde_json::json!([{"field": "Idempotency-Key", "message": "reused with another body"}]),
+                ),
+            );
+        }
+        let order = self.store.order(record.order_id).await?.ok_or_else(super::not_found)?;
+        Ok(OrderView::from(&order))
+    }
+
+    /// Creates an order from the caller's cart. Returns the order and whether it
+    /// is new (false: an idempotent replay of an earlier request).
+    #[tracing::instrument(skip_all, fields(userId = %caller.user_id))]
+    pub async fn checkout(&self, caller: &Caller, request: CheckoutRequest) -> Result<(OrderView, bool), ApiError> {
+        let now = Timestamp::now();
+        let owner = CartOwner::User(caller.user_id);
+        let needs_book = matches!(request.shipping, AddressChoice::Saved(_))
+            || matches!(request.billing, Some(AddressChoice::Saved(_)));
+        let (cart, replay, book) = futures::try_join!(
+            async { Ok::<_, ApiError>(self.store.cart(&owner, now).await?) },
+            async {
+                match &request.idempotency_key {
+                    Some(key) => Ok(self.store.idempotency(caller.user_id, key, now.unix()).await?),
+                    None => Ok(None),
+                }
+            },
+            async {
+                if needs_book {
+                    Ok(self.store.user_with_addresses(caller.user_id).await?.map(|(_, a)| a))
+                } else {
+                    Ok(None)
+                }
+            },
+        )?;
+        if let Some(record) = replay {
+            return Ok((self.replay(&record, &request).await?, false));
+        }
+        let resolve = |choice: &AddressChoice, field: &str| -> Result<AddressInput, ApiError> {
+            match choice {
+                AddressChoice::Inline(address) => Ok(address.clone()),
+                AddressChoice::Saved(id) => book
+                    .iter()
+                    .flatten()
+                    .find(|a| a.address_id == *id)
+                    .map(|a| a.fields())
+                    .ok_or_else(|| ApiError::invalid_field(field, "is not one of your saved addresses")),
+            }
+        };
+        let shipping_address = resolve(&request.shipping, "shippingAddressId")?;
+        let billing_address = match &request.billing {
+            Some(choice) => resolve(choice, "billingAddressId")?,
+            None => shipping_address.clone(),
+        };
+        if cart.is_empty() {
+            return Err(ApiError::new(ErrorCode::InvalidCartOperation, "The cart is empty"));
+        }
+        let ids: Vec<_> = cart.lines.values().map(|l| l.product_id).collect();
+        let reads = self
+            .store
+            .checkout_reads(&ids, cart.coupon_code.as_ref(), caller.user_id)
+            .await?;
+        let products: HashMap<_, _> = reads.products.into_iter().map(|p| (p.product_id, p)).collect();
+        let coupon = reads.coupon;
+        let priced = price_cart(
+            &owner,
+            &cart,
+            &products,
+            coupon.as_ref().map(|c| (c, reads.coupon_uses)),
+            &self.settings,
+            now,
+        );
+        let unavailable: Vec<String> = priced
+            .items
+            .iter()
+            .filter(|i| !i.available)
+            .map(|i| i.item_id.to_string())
+            .collect();
+        if !unavailable.is_empty() {
+            return Err(ApiError::new(
+                ErrorCode::InvalidCartOperation,
+                "Some items are no longer sold; remove them from the cart",
+            )
+            .with_details(serde_json::json!(
+                unavailable
+                    .iter()
+                    .map(|id| serde_json::json!({"field": "items", "message": id}))
+                    .collect::<Vec<_>>()
+            )));
+        }
+        if let Some(short) = priced.items.iter().find(|i| i64::from(i.quantity) > i.inventory) {
+            return Err(ApiError::new(
+                ErrorCode::InsufficientInventory,
+                format!("Only {} of {} available", short.inventory, short.name),
+            ));
+        }
+        if let Some(problem) = priced.coupon.as_ref().and_then(|c| c.problem.clone()) {
+            return Err(ApiError::new(
+                ErrorCode::InvalidCartOperation,
+                format!("The coupon {problem}; remove it or try another"),
+            ));
+        }
+        let order_id = OrderId::generate();
+        let order = OrderRecord {
+            order_id,
+            user_id: caller.user_id,
+            email: caller.email.clone(),
+            status: OrderStatus::Pending,
+            reservation: ReservationStatus::Pending,
+            reservation_expires_at: None,
+            payment_status: PaymentStatus::Unpaid,
+            lines: priced
+                .items
+                .iter()
+                .map(|item| OrderLine {
+                    product_id: item.product_id,
+                    variant_id: item.variant_id,
+                    sku: crate::domain::Sku::parse(&item.sku)
+                        .unwrap_or_else(|_| products[&item.product_id].sku.clone()),
+                    name: item.name.clone(),
+                    options: item.options.clone(),
+                    price: item.price.cents(),
+                    quantity: item.quantity,
+                    subtotal: item.subtotal.cents(),
+                    image: item.image.clone(),
+                })
+                .collect(),
+            totals: Totals {
+                subtotal: priced.summary.subtotal.cents(),
+                discount: priced.summary.discount.cents(),
+                tax: priced.summary.tax.cents(),
+                shipping: priced.summary.shipping.cents(),
+                total: priced.summary.total.cents(),
+            },
+            currency: self.settings.currency.clone(),
+            coupon_code: priced.coupon.as_ref().map(|c| c.code.clone()),
+            shipping_address,
+            billing_address,
+            payment_method: request.payment_method.clone(),
+            tracking: None,
+            timeline: vec![entry(OrderStatus::Pending, now, None)],
+            cancel_reason: None,
+            estimated_delivery: now.plus_seconds(self.settings.delivery_days * 24 * 3600),
+            created_at: now,
+            updated_at: now,
+        };
+        let idempotency = request.idempotency_key.as_deref().map(|key| {
+            (
+                key,
+                IdempotencyRecord {
+                    request_hash: request.request_hash.clone(),
+                    order_id,
+                    expires_at: now.unix() + IDEMPOTENCY_TTL_SECS,
+                },
+            )
+        });
+        let coupon_used = coupon.as_ref().filter(|_| priced.coupon.is_some());
+        let mut attempt = 0;
+        loop {
+            let placed = self
+                .store
+                .place_order(
+                    &order,
+                    idempotency.as_ref().map(|(k, r)| (*k, r)),
+                    &owner,
+                    cart.version,
+                    coupon_used,
+                )
+                .await;
+            let Err((error, writes)) = placed else { break };
+            let failed = writes
+                .iter()
+                .enumerate()
+                .find(|(i, _)| error.failed_condition_at(*i))
+                .map(|(_, w)| *w);
+            match failed {
+                Some(CheckoutWrite::Idempotency) => {
+                    // The same request raced this one and won: answer with its order.
+                    let key = request.idempotency_key.as_deref().unwrap_or_default();
+                    let record = self
+                        .store
+                        .idempotency(caller.user_id, key, now.unix())
+                        .await?
+                        .ok_or_else(|| ApiError::internal(error))?;
+                    return Ok((self.replay(&record, &request).await?, false));
+                }
+                Some(CheckoutWrite::Cart) => {
+                    return Err(ApiError::new(
+                        ErrorCode::StaleVersion,
+                        "The cart changed while checking out; review it and try again",
+                    ));
+                }
+                Some(CheckoutWrite::CouponUsage) => {
+                    return Err(ApiError::new(
+                        ErrorCode::InvalidCartOperation,
+                        "The coupon has been used up; remove it and try again",
+                    ));
+                }
+                Some(CheckoutWrite::CustomerCouponUsage) => {
+                    return Err(ApiError::new(
+                        ErrorCode::InvalidCartOperation,
+                        "You have already used this coupon as often as allowed",
+                    ));
+                }
+                _ if error.is_transaction_conflict() && attempt < CONFLICT_ATTEMPTS => {
+                    attempt += 1;
+                    tokio::time::sleep(backoff(attempt)).await;
+                }
+                _ => return Err(error.into()),
+            }
+        }
+        tracing::info!(orderId = %order_id, total = order.totals.total, "order placed");
+        self.request(InventoryAction::Reserve { order_id }).await;
+        self.notify(&order, OrderStatus::Pending, None).await;
+        Ok((OrderView::from(&order), true))
+    }
+}
+
+/// Jittered exponential backoff for transaction conflicts: 10 ms, 20 ms, … up to ~1 s.
+pub(crate) fn backoff(attempt: u32) -> Duration {
+    let base = 10u64 << attempt.min(7);
+    let jitter = u64::from(rand::random::<u16>()) % base.max(1);
+    Duration::from_millis(base / 2 + jitter)
+}

@@ -1,0 +1,152 @@
+//! Order response shapes (LLD 5.4.1–5.4.3).
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::domain::{
+    AddressInput, CouponCode, Money, OrderId, OrderStatus, PaymentStatus, ProductId, ReservationStatus, Sku, Summary,
+    Timestamp, UserId, VariantId,
+};
+use crate::store::orders::{OrderRecord, TimelineEntry, Totals, Tracking};
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OrderItemView {
+    pub product_id: ProductId,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub variant_id: Option<VariantId>,
+    pub name: String,
+    pub sku: Sku,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub options: BTreeMap<String, String>,
+    pub price: Money,
+    pub quantity: u32,
+    pub subtotal: Money,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub image: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReservationView {
+    pub status: ReservationStatus,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<Timestamp>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PaymentMethodView {
+    #[serde(rename = "type")]
+    pub kind: String,
+}
+
+pub fn summary(totals: &Totals) -> Summary {
+    Summary {
+        subtotal: Money::from_cents(totals.subtotal),
+        discount: Money::from_cents(totals.discount),
+        tax: Money::from_cents(totals.tax),
+        shipping: Money::from_cents(totals.shipping),
+        total: Money::from_cents(totals.total),
+    }
+}
+
+/// LLD 5.4.2 (and the 5.4.1 response), with payment, reservation and coupon.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OrderView {
+    pub order_id: OrderId,
+    pub user_id: UserId,
+    pub status: OrderStatus,
+    pub items: Vec<OrderItemView>,
+    pub summary: Summary,
+    pub currency: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub coupon_code: Option<CouponCode>,
+    pub shipping_address: AddressInput,
+    pub billing_address: AddressInput,
+    pub payment_method: PaymentMethodView,
+    pub payment_status: PaymentStatus,
+    pub reservation: ReservationView,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tracking: Option<Tracking>,
+    pub timeline: Vec<TimelineEntry>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cancel_reason: Option<String>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub estimated_delivery: Timestamp,
+}
+
+impl From<&OrderRecord> for OrderView {
+    fn from(order: &OrderRecord) -> Self {
+        Self {
+            order_id: order.order_id,
+            user_id: order.user_id,
+            status: order.status,
+            items: order
+                .lines
+                .iter()
+                .map(|line| OrderItemView {
+                    product_id: line.product_id,
+                    variant_id: line.variant_id,
+                    name: line.name.clone(),
+                    sku: line.sku.clone(),
+                    options: line.options.clone(),
+                    price: Money::from_cents(line.price),
+                    quantity: line.quantity,
+                    subtotal: Money::from_cents(line.subtotal),
+                    image: line.image.clone(),
+                })
+                .collect(),
+            summary: summary(&order.totals),
+            currency: order.currency.clone(),
+            coupon_code: order.coupon_code.clone(),
+            shipping_address: order.shipping_address.clone(),
+            billing_address: order.billing_address.clone(),
+            payment_method: PaymentMethodView {
+                kind: order.payment_method.kind.clone(),
+            },
+            payment_status: order.payment_status,
+            reservation: ReservationView {
+                status: order.reservation,
+                expires_at: order.reservation_expires_at.map(Timestamp::from_unix),
+            },
+            tracking: order.tracking.clone(),
+            timeline: order.timeline.clone(),
+            cancel_reason: order.cancel_reason.clone(),
+            created_at: order.created_at,
+            updated_at: order.updated_at,
+            estimated_delivery: order.estimated_delivery,
+        }
+    }
+}
+
+/// LLD 5.4.3 list entry.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OrderSummaryView {
+    pub order_id: OrderId,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<UserId>,
+    pub status: OrderStatus,
+    pub total: Money,
+    pub item_count: u32,
+    pub created_at: Timestamp,
+    pub estimated_delivery: Timestamp,
+}
+
+impl OrderSummaryView {
+    pub fn new(order: &OrderRecord, with_user: bool) -> Self {
+        Self {
+            order_id: order.order_id,
+            user_id: with_user.then_some(order.user_id),
+            status: order.status,
+            total: Money::from_cents(order.totals.total),
+            item_count: order.lines.iter().map(|l| l.quantity).sum(),
+            created_at: order.created_at,
+            estimated_delivery: order.estimated_delivery,
+        }
+    }
+}
