@@ -94,7 +94,7 @@ impl Gateway {
                 .insert("access-control-allow-origin", origin.clone());
             response.headers_mut().insert(
                 "access-control-expose-headers",
-                HeaderValue::from_static("ETag, X-Request-Id, Retry-After"),
+                HeaderValue::from_static("ETag, X-Request-Id, Retry-After, X-Cart-Token, Idempotent-Replayed"),
             );
         }
         tracing::info!(method = %parts.method, path = %parts.uri.path(), status = response.status().as_u16(), ms = started.elapsed().as_millis() as u64, "request");

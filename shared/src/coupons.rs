@@ -22,7 +22,8 @@ pub struct CouponInput {
     pub valid_until: Option<Timestamp>,
     pub usage_limit: Option<i64>,
     pub per_customer_limit: Option<i64>,
-    pub is_active: bool,
+    /// `None` on an update keeps the coupon's current flag.
+    pub is_active: Option<bool>,
     pub version: Option<u64>,
 }
 
@@ -115,7 +116,7 @@ impl CouponInput {
             valid_until,
             usage_limit,
             per_customer_limit,
-            is_active: is_active.unwrap_or(true),
+            is_active,
             version,
         })
     }
@@ -196,7 +197,7 @@ impl Coupons {
             usage_limit: input.usage_limit,
             per_customer_limit: input.per_customer_limit,
             used_count: 0,
-            is_active: input.is_active,
+            is_active: input.is_active.unwrap_or(true),
             version: 1,
             created_at: now,
             updated_at: now,
@@ -247,7 +248,7 @@ impl Coupons {
             valid_until: input.valid_until,
             usage_limit: input.usage_limit,
             per_customer_limit: input.per_customer_limit,
-            is_active: input.is_active,
+            is_active: input.is_active.unwrap_or(current.is_active),
             version: version + 1,
             updated_at: Timestamp::now(),
             ..current

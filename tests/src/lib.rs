@@ -106,6 +106,8 @@ pub struct TestApp {
     pub stack: Stack,
     pub clients: AwsClients,
     pub gateway: Gateway,
+    /// A second instance of every function (same table and queues), for consumers and jobs.
+    pub functions: std::sync::Arc<shop_local::Functions>,
     pub dynamodb_calls: CallLog,
 }
 
@@ -145,11 +147,13 @@ impl TestApp {
             router: Router::from_template(&stack.template),
             allowed_headers: stack.template.allowed_headers.clone(),
         };
+        let functions = std::sync::Arc::new(Functions::new(&stack, &clients).unwrap());
         calls.take();
         Self {
             stack,
             clients,
             gateway,
+            functions,
             dynamodb_calls: calls,
         }
     }
@@ -330,6 +334,85 @@ impl TestApp {
             .await
             .unwrap()
     }
+}
+
+impl TestApp {
+    /// Delivers every message waiting on a queue of the template to its consumer,
+    /// as the SQS event source would, until the queue is empty; returns the totals.
+    pub async fn run_consumer(&self, queue: &str, binary: &str) -> shop_local::queues::PollReport {
+        let url = self.stack.queue_url(queue).unwrap().to_owned();
+        let arn = shop_local::queues::queue_arn(&self.clients.sqs, &url).await.unwrap();
+        let functions = self.gateway_functions();
+        let binary = binary.to_owned();
+        let handler: shop_local::queues::SqsHandler = std::sync::Arc::new(move |event| {
+            let functions = functions.clone();
+            let binary = binary.clone();
+            Box::pin(async move { functions.call_sqs(&binary, event).await })
+        });
+        let poller = shop_local::queues::QueuePoller::new(self.clients.sqs.clone(), url, arn, 10, handler)
+            .retry_after(std::time::Duration::from_secs(0));
+        let mut total = shop_local::queues::PollReport::default();
+        loop {
+            let report = poller.poll_once(0).await.unwrap();
+            if report.received == 0 {
+                return total;
+            }
+            total.received += report.received;
+            total.succeeded += report.succeeded;
+            total.failed += report.failed;
+        }
+    }
+
+    /// The functions, shareable with pollers and spawned tasks.
+    pub fn gateway_functions(&self) -> std::sync::Arc<shop_local::Functions> {
+        self.functions.clone()
+    }
+
+    pub fn orders(&self) -> &shop::orders::Orders {
+        self.functions.orders_api().orders()
+    }
+
+    /// How many messages wait on a queue of the template (visible ones).
+    pub async fn queue_depth(&self, queue: &str) -> usize {
+        let url = self.stack.queue_url(queue).unwrap();
+        let output = self
+            .clients
+            .sqs
+            .get_queue_attributes()
+            .queue_url(url)
+            .attribute_names(aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessages)
+            .send()
+            .await
+            .unwrap();
+        output
+            .attributes
+            .and_then(|a| {
+                a.get(&aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessages)
+                    .cloned()
+            })
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0)
+    }
+}
+
+/// An SQS event carrying `bodies`, as the event source builds it.
+pub fn sqs_event(bodies: &[String]) -> aws_lambda_events::event::sqs::SqsEvent {
+    let records: Vec<Value> = bodies
+        .iter()
+        .map(|body| {
+            json!({
+                "messageId": ulid::Ulid::new().to_string(),
+                "receiptHandle": "test",
+                "body": body,
+                "attributes": {"ApproximateReceiveCount": "1"},
+                "messageAttributes": {},
+                "eventSource": "aws:sqs",
+                "eventSourceARN": "arn:aws:sqs:us-east-1:000000000000:test",
+                "awsRegion": "us-east-1"
+            })
+        })
+        .collect();
+    serde_json::from_value(json!({ "Records": records })).unwrap()
 }
 
 /// A valid product body in `category`, with `overrides` applied.

@@ -64,14 +64,26 @@ async fn owner(app: &App, request: &Incoming, create: bool) -> Result<(CartOwner
         return Ok((CartOwner::User(caller.user_id), None));
     }
     match request.header(CART_TOKEN).map(str::trim).filter(|t| !t.is_empty()) {
-        Some(token) if token.len() > 100 => Err(ApiError::invalid_field("X-Cart-Token", "is not a cart token")),
-        Some(token) => Ok((guest_owner(token), None)),
+        Some(token) => Ok((guest_owner(valid_token(token)?), None)),
         None if create => {
             let (token, owner) = new_guest_token();
             Ok((owner, Some(token)))
         }
         // No cart yet: an empty one, under a token nobody holds.
         None => Ok((new_guest_token().1, None)),
+    }
+}
+
+/// Only tokens this API issued (43 URL-safe base64 characters) name a guest cart.
+fn valid_token(token: &str) -> Result<&str, ApiError> {
+    let issued = token.len() == 43 && token.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if issued {
+        Ok(token)
+    } else {
+        Err(ApiError::invalid_field(
+            "X-Cart-Token",
+            "is not a cart token issued by this API",
+        ))
     }
 }
 
@@ -141,14 +153,25 @@ async fn remove_item(app: &App, request: &Incoming) -> ApiResult {
     Ok(reply(app.carts.remove_item(&owner, item).await?, None, false).message("Item removed from cart successfully"))
 }
 
+/// A coupon goes on an existing cart: a customer's, or a guest's with its token.
+async fn existing_owner(app: &App, request: &Incoming) -> Result<CartOwner, ApiError> {
+    if app.tokens.authenticate_optional(request).await?.is_none() && request.header(CART_TOKEN).is_none() {
+        return Err(ApiError::new(
+            shop::http::ErrorCode::InvalidCartOperation,
+            "There is no cart: add an item first",
+        ));
+    }
+    Ok(owner(app, request, false).await?.0)
+}
+
 async fn apply_coupon(app: &App, request: &Incoming) -> ApiResult {
     let code = parse_coupon_code(request.body())?;
-    let (owner, _) = owner(app, request, false).await?;
+    let owner = existing_owner(app, request).await?;
     Ok(reply(app.carts.apply_coupon(&owner, code).await?, None, false).message("Coupon applied"))
 }
 
 async fn remove_coupon(app: &App, request: &Incoming) -> ApiResult {
-    let (owner, _) = owner(app, request, false).await?;
+    let owner = existing_owner(app, request).await?;
     Ok(reply(app.carts.remove_coupon(&owner).await?, None, false).message("Coupon removed"))
 }
 
@@ -167,7 +190,7 @@ async fn merge(app: &App, request: &Incoming) -> ApiResult {
         })?;
     let cart = app
         .carts
-        .merge(&CartOwner::User(caller.user_id), &guest_owner(token))
+        .merge(&CartOwner::User(caller.user_id), &guest_owner(valid_token(token)?))
         .await?;
     Ok(reply(cart, None, false).message("Guest cart merged"))
 }

@@ -49,6 +49,9 @@ const CONFLICT_ATTEMPTS: u32 = 10;
 fn address_choice(form: &mut Form, inline: &str, saved: &str) -> Option<Option<AddressChoice>> {
     let id = form.optional(saved, |v| AddressId::parse(&text(v)?).map_err(|e| e.to_string()));
     let address = form.optional(inline, |v| {
+        if !v.is_object() {
+            return Err("must be an address object {street, city, state, zipCode, country}".to_owned());
+        }
         let mut nested = Form::from_body(v.to_string().as_bytes()).map_err(|e| e.message)?;
         nested.only(&["street", "city", "state", "zipCode", "country"]);
         let address = AddressInput::read(&mut nested);
@@ -86,11 +89,16 @@ impl CheckoutRequest {
             "paymentMethod",
         ]);
         let both = |a: &str, b: &str, form: &Form| form.has(a) && form.has(b);
-        if both("shippingAddress", "shippingAddressId", &form) || both("billingAddress", "billingAddressId", &form) {
-            return Err(ApiError::invalid_field(
-                "shippingAddress",
-                "send an address or a saved address id, not both",
-            ));
+        for (inline, saved) in [
+            ("shippingAddress", "shippingAddressId"),
+            ("billingAddress", "billingAddressId"),
+        ] {
+            if both(inline, saved, &form) {
+                return Err(ApiError::invalid_field(
+                    inline,
+                    format!("send {inline} or {saved}, not both"),
+                ));
+            }
         }
         let shipping = address_choice(&mut form, "shippingAddress", "shippingAddressId");
         let billing = address_choice(&mut form, "billingAddress", "billingAddressId");

@@ -84,6 +84,7 @@ impl Orders {
             // A product condition failed: some line is short, nothing was held.
             Err(StoreError::TransactionCancelled(_)) => {
                 let cancelled = OrderChange {
+                    release_coupon: self.coupon_to_release(&order).await?,
                     status: OrderStatus::Cancelled,
                     reservation: ReservationStatus::Failed,
                     reservation_expires_at: None,
@@ -130,7 +131,9 @@ impl Orders {
             return Ok(Handled::Skipped);
         }
         let now = Timestamp::now();
+        let release_coupon = self.coupon_to_release(order).await?;
         let change = OrderChange {
+            release_coupon,
             status: OrderStatus::Cancelled,
             reservation: ReservationStatus::Released,
             reservation_expires_at: None,
@@ -150,6 +153,15 @@ impl Orders {
             }
             Err(err) if err.failed_condition_at(0) => Ok(Handled::Skipped),
             Err(err) => Err(err),
+        }
+    }
+
+    /// True when cancelling `order` should give its coupon use back: it used one
+    /// and the coupon still exists (a deleted coupon has nothing to give back to).
+    async fn coupon_to_release(&self, order: &OrderRecord) -> Result<bool, StoreError> {
+        match &order.coupon_code {
+            Some(code) if order.status != OrderStatus::Cancelled => Ok(self.store.coupon(code).await?.is_some()),
+            _ => Ok(false),
         }
     }
 

@@ -326,6 +326,8 @@ pub struct OrderChange {
     pub cancel_reason: Option<String>,
     /// Appended to the timeline when the status changes.
     pub entry: Option<TimelineEntry>,
+    /// Gives the order's coupon use back (the order is cancelled and the coupon still exists).
+    pub release_coupon: bool,
     pub at: Timestamp,
 }
 
@@ -342,6 +344,7 @@ impl OrderChange {
             tracking: None,
             cancel_reason: None,
             entry: None,
+            release_coupon: false,
             at,
         }
     }
@@ -561,6 +564,27 @@ impl Store {
         let mut items = vec![TransactWriteItem::builder().update(order_update).build()];
         if let Some(take) = stock {
             items.extend(stock_updates(self, order, take));
+        }
+        if let (true, Some(code)) = (change.release_coupon, &order.coupon_code) {
+            let give_back = |key: Key, attribute: &str| {
+                update(self, &key, "ADD #counter :minus")
+                    .condition_expression("attribute_exists(PK) AND #counter > :zero")
+                    .expression_attribute_names("#counter", attribute)
+                    .expression_attribute_values(":minus", number(-1))
+                    .expression_attribute_values(":zero", number(0))
+                    .build()
+                    .expect("key is set")
+            };
+            items.push(
+                TransactWriteItem::builder()
+                    .update(give_back(coupon_key(code), "usedCount"))
+                    .build(),
+            );
+            items.push(
+                TransactWriteItem::builder()
+                    .update(give_back(coupon_use_key(code, order.user_id), "count"))
+                    .build(),
+            );
         }
         self.client()
             .transact_write_items()

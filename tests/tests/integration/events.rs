@@ -56,6 +56,30 @@ const CATALOG_API_EVENTS: [(&str, &str); 24] = events![
     "catalog-api-delete-product.json",
 ];
 
+const COMMERCE_EVENTS: [(&str, &str); 19] = events![
+    "cart-api-add-item.json",
+    "cart-api-get-cart.json",
+    "cart-api-update-item.json",
+    "cart-api-apply-coupon.json",
+    "cart-api-remove-coupon.json",
+    "cart-api-remove-item.json",
+    "cart-api-merge-cart.json",
+    "cart-api-clear-cart.json",
+    "orders-api-create-order.json",
+    "orders-api-list-orders.json",
+    "orders-api-get-order.json",
+    "orders-api-change-order-status.json",
+    "orders-api-cancel-order.json",
+    "orders-api-list-orders-by-status.json",
+    "admin-api-create-coupon.json",
+    "admin-api-list-coupons.json",
+    "admin-api-get-coupon.json",
+    "admin-api-update-coupon.json",
+    "admin-api-delete-coupon.json",
+];
+
+const WORKER_EVENTS: [(&str, &str); 2] = events!["inventory-reservation-sqs.json", "order-sweeper-schedule.json"];
+
 const SAMPLE_ADDRESS_ID: &str = "addr_01JD0000000000000000000000";
 const SAMPLE_USER_ID: &str = "usr_01JD0000000000000000000000";
 
@@ -71,17 +95,20 @@ fn every_event_file_is_covered() {
     let mut covered: Vec<String> = USERS_API_EVENTS
         .iter()
         .chain(&CATALOG_API_EVENTS)
+        .chain(&COMMERCE_EVENTS)
+        .chain(&WORKER_EVENTS)
         .map(|(name, _)| (*name).to_owned())
         .collect();
     covered.sort();
     assert_eq!(on_disk, covered, "each file in events/ needs a test");
 }
 
-/// Fills the event's placeholders and invokes its function with it.
+/// Fills the event's placeholders and invokes its function (named by the file's prefix) with it.
 async fn invoke(app: &TestApp, name: &str, substitutions: &[(&str, &str)]) -> (u16, Value) {
     let (_, raw) = USERS_API_EVENTS
         .iter()
         .chain(&CATALOG_API_EVENTS)
+        .chain(&COMMERCE_EVENTS)
         .find(|(file, _)| *file == name)
         .unwrap();
     let mut text = (*raw).to_owned();
@@ -90,15 +117,11 @@ async fn invoke(app: &TestApp, name: &str, substitutions: &[(&str, &str)]) -> (u
     }
     let request =
         lambda_http::request::from_str(&text).unwrap_or_else(|err| panic!("{name} is not an API Gateway event: {err}"));
-    let response = if name.starts_with("users-api") {
-        users_api::handle(app.gateway.functions.users_api(), request)
-            .await
-            .unwrap()
-    } else {
-        catalog_api::handle(app.gateway.functions.catalog_api(), request)
-            .await
-            .unwrap()
-    };
+    let function = ["users-api", "catalog-api", "cart-api", "orders-api", "admin-api"]
+        .into_iter()
+        .find(|prefix| name.starts_with(prefix))
+        .unwrap();
+    let response = app.gateway.functions.call_http(function, request).await.unwrap();
     let body = serde_json::from_slice(response.body().as_ref()).unwrap_or(Value::Null);
     (response.status().as_u16(), body)
 }
@@ -359,5 +382,184 @@ async fn each_catalog_api_event_gets_its_documented_status() {
         "delete-product",
         invoke(&app, "catalog-api-delete-product.json", &on_product).await,
         200,
+    );
+}
+
+const SAMPLE_ITEM_ID: &str = "item_01JD0000000000000000000000";
+const SAMPLE_ORDER_ID: &str = "ord_01JD0000000000000000000000";
+
+#[tokio::test]
+async fn each_cart_orders_and_admin_event_gets_its_documented_status() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin(&email("admin")).await;
+    let jane = app.customer(&email("jane")).await;
+    let category = app.category(&admin, "Audio", None).await;
+    let product = app
+        .product(&admin, &category, serde_json::json!({"price": 99.99, "stock": 20}))
+        .await;
+    let product = product["productId"].as_str().unwrap().to_owned();
+    let expect = |name: &str, (status, body): (u16, Value), wanted: u16| {
+        assert_eq!(status, wanted, "{name}: {body}");
+        body
+    };
+    let as_admin = [("ACCESS_TOKEN", admin.access_token.as_str())];
+    expect(
+        "create-coupon",
+        invoke(&app, "admin-api-create-coupon.json", &as_admin).await,
+        201,
+    );
+    expect(
+        "list-coupons",
+        invoke(&app, "admin-api-list-coupons.json", &as_admin).await,
+        200,
+    );
+    expect(
+        "get-coupon",
+        invoke(&app, "admin-api-get-coupon.json", &as_admin).await,
+        200,
+    );
+    expect(
+        "update-coupon",
+        invoke(&app, "admin-api-update-coupon.json", &as_admin).await,
+        200,
+    );
+
+    let as_jane = [
+        ("ACCESS_TOKEN", jane.access_token.as_str()),
+        (SAMPLE_PRODUCT_ID, product.as_str()),
+    ];
+    let added = expect("add-item", invoke(&app, "cart-api-add-item.json", &as_jane).await, 201);
+    let item = added["data"]["items"][0]["itemId"].as_str().unwrap().to_owned();
+    let with_item = [
+        ("ACCESS_TOKEN", jane.access_token.as_str()),
+        (SAMPLE_ITEM_ID, item.as_str()),
+    ];
+    expect("get-cart", invoke(&app, "cart-api-get-cart.json", &as_jane).await, 200);
+    expect(
+        "update-item",
+        invoke(&app, "cart-api-update-item.json", &with_item).await,
+        200,
+    );
+    expect(
+        "apply-coupon",
+        invoke(&app, "cart-api-apply-coupon.json", &as_jane).await,
+        200,
+    );
+    expect(
+        "remove-coupon",
+        invoke(&app, "cart-api-remove-coupon.json", &as_jane).await,
+        200,
+    );
+    let guest = app
+        .call(shop_local::HttpCall::new("POST", "/api/v1/cart/items").json(&serde_json::json!({"productId": product})))
+        .await;
+    let cart_token = guest.header("x-cart-token").unwrap().to_owned();
+    let merging = [
+        ("ACCESS_TOKEN", jane.access_token.as_str()),
+        ("CART_TOKEN", cart_token.as_str()),
+    ];
+    expect(
+        "merge-cart",
+        invoke(&app, "cart-api-merge-cart.json", &merging).await,
+        200,
+    );
+    expect(
+        "remove-item",
+        invoke(&app, "cart-api-remove-item.json", &with_item).await,
+        200,
+    );
+    expect(
+        "clear-cart",
+        invoke(&app, "cart-api-clear-cart.json", &as_jane).await,
+        200,
+    );
+
+    app.send_as(
+        "POST",
+        "/api/v1/cart/items",
+        &jane,
+        serde_json::json!({"productId": product, "quantity": 2}),
+    )
+    .await
+    .expect_status(201);
+    let ordering = [
+        ("ACCESS_TOKEN", jane.access_token.as_str()),
+        ("IDEMPOTENCY_KEY", "events-order-1"),
+    ];
+    let order = expect(
+        "create-order",
+        invoke(&app, "orders-api-create-order.json", &ordering).await,
+        201,
+    );
+    let order = order["data"]["orderId"].as_str().unwrap().to_owned();
+    app.drain_queue("InventoryReservationQueue").await;
+    let (_, batch) = WORKER_EVENTS[0];
+    let event: aws_lambda_events::event::sqs::SqsEvent =
+        serde_json::from_str(&batch.replace(SAMPLE_ORDER_ID, &order)).unwrap();
+    let response = app
+        .gateway
+        .functions
+        .call_sqs("inventory-reservation", event)
+        .await
+        .unwrap();
+    assert!(
+        response.batch_item_failures.is_empty(),
+        "inventory-reservation-sqs.json"
+    );
+    let on_order = [
+        ("ACCESS_TOKEN", jane.access_token.as_str()),
+        (SAMPLE_ORDER_ID, order.as_str()),
+    ];
+    let reserved = expect(
+        "get-order",
+        invoke(&app, "orders-api-get-order.json", &on_order).await,
+        200,
+    );
+    assert_eq!(
+        reserved["data"]["reservation"]["status"], "COMMITTED",
+        "the batch reserved, then committed"
+    );
+    expect(
+        "list-orders",
+        invoke(&app, "orders-api-list-orders.json", &on_order).await,
+        200,
+    );
+    let admin_on_order = [
+        ("ACCESS_TOKEN", admin.access_token.as_str()),
+        (SAMPLE_ORDER_ID, order.as_str()),
+    ];
+    expect(
+        "change-order-status",
+        invoke(&app, "orders-api-change-order-status.json", &admin_on_order).await,
+        400,
+    );
+    expect(
+        "cancel-order",
+        invoke(&app, "orders-api-cancel-order.json", &on_order).await,
+        200,
+    );
+    let listed = expect(
+        "list-orders-by-status",
+        invoke(&app, "orders-api-list-orders-by-status.json", &as_admin).await,
+        200,
+    );
+    assert_eq!(listed["data"]["orders"][0]["orderId"], order.as_str());
+    expect(
+        "delete-coupon",
+        invoke(&app, "admin-api-delete-coupon.json", &as_admin).await,
+        200,
+    );
+
+    let (_, schedule) = WORKER_EVENTS[1];
+    let report = app
+        .gateway
+        .functions
+        .call_job("order-sweeper", serde_json::from_str(schedule).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(
+        report,
+        serde_json::json!({"expired": 0, "redriven": 0}),
+        "order-sweeper-schedule.json"
     );
 }

@@ -3,9 +3,11 @@
 #![allow(clippy::unwrap_used)]
 
 mod auth;
+mod cart;
 mod catalog;
 mod events;
 mod local_runner;
+mod orders;
 mod reviews;
 mod search;
 mod users;
