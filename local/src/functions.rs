@@ -18,6 +18,10 @@ pub struct Functions {
     admin_api: admin_api::App,
     inventory_reservation: inventory_reservation::App,
     order_sweeper: order_sweeper::App,
+    payments_api: payments_api::App,
+    order_fulfillment: order_fulfillment::App,
+    notifications: notifications::App,
+    daily_report: daily_report::App,
 }
 
 impl Functions {
@@ -36,6 +40,10 @@ impl Functions {
             admin_api: admin_api::App::new(&config("admin-api")?, clients),
             inventory_reservation: inventory_reservation::App::new(&config("inventory-reservation")?, clients),
             order_sweeper: order_sweeper::App::new(&config("order-sweeper")?, clients),
+            payments_api: payments_api::App::new(&config("payments-api")?, clients),
+            order_fulfillment: order_fulfillment::App::new(&config("order-fulfillment")?, clients),
+            notifications: notifications::App::new(&config("notifications")?, clients),
+            daily_report: daily_report::App::new(&config("daily-report")?, clients),
         })
     }
 
@@ -59,6 +67,7 @@ impl Functions {
             "cart-api" => Ok(cart_api::handle(&self.cart_api, request).await?),
             "orders-api" => Ok(orders_api::handle(&self.orders_api, request).await?),
             "admin-api" => Ok(admin_api::handle(&self.admin_api, request).await?),
+            "payments-api" => Ok(payments_api::handle(&self.payments_api, request).await?),
             other => Err(format!("no HTTP function named {other}").into()),
         }
     }
@@ -68,6 +77,8 @@ impl Functions {
         let event = LambdaEvent::new(event, Context::default());
         match binary {
             "inventory-reservation" => Ok(inventory_reservation::handle(&self.inventory_reservation, event).await?),
+            "order-fulfillment" => Ok(order_fulfillment::handle(&self.order_fulfillment, event).await?),
+            "notifications" => Ok(notifications::handle(&self.notifications, event).await?),
             other => Err(format!("no SQS consumer named {other}").into()),
         }
     }
@@ -78,6 +89,9 @@ impl Functions {
         match binary {
             "order-sweeper" => Ok(serde_json::to_value(
                 order_sweeper::handle(&self.order_sweeper, event).await?,
+            )?),
+            "daily-report" => Ok(serde_json::to_value(
+                daily_report::handle(&self.daily_report, event).await?,
             )?),
             other => Err(format!("no scheduled function named {other}").into()),
         }

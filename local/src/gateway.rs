@@ -54,6 +54,16 @@ impl HttpCall {
     }
 }
 
+/// Encodes everything but unreserved characters as `%XX` (form values, query strings).
+pub fn percent_encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            other => format!("%{other:02X}"),
+        })
+        .collect()
+}
+
 /// Decodes `%XX` escapes; a malformed escape is kept as it is.
 pub fn percent_decode(text: &str) -> String {
     let bytes = text.as_bytes();
@@ -170,6 +180,12 @@ mod tests {
     use crate::routes::Router;
     use crate::template::Template;
     use lambda_http::RequestExt;
+
+    #[test]
+    fn encoding_round_trips() {
+        let text = "events[]=payment_intent.succeeded&x y";
+        assert_eq!(percent_decode(&percent_encode(text)), text);
+    }
 
     #[test]
     fn escapes_are_decoded() {

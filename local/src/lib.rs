@@ -4,6 +4,8 @@
 //! API Gateway events AWS would send.
 
 #![cfg_attr(test, allow(clippy::unwrap_used))]
+// Stripe's nested types need a deeper trait search when futures are checked for Send.
+#![recursion_limit = "512"]
 
 pub mod functions;
 pub mod gateway;
@@ -14,6 +16,7 @@ pub mod schedules;
 pub mod seed;
 pub mod seed_data;
 pub mod server;
+pub mod stripe;
 pub mod template;
 pub mod workers;
 

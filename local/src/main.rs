@@ -96,6 +96,14 @@ async fn serve(args: &Args) -> Result<(), BoxError> {
             target.route.method, target.route.path, target.function
         );
     }
+    if let Some(stripe) = &stack.endpoints.stripe {
+        let url = format!("http://127.0.0.1:{port}/api/v1/payments/webhook");
+        let secret = stack.parameters.get("StripeWebhookSecret").cloned().unwrap_or_default();
+        match shop_local::stripe::register_webhook(stripe, "shop-local", &url, &secret).await {
+            Ok(()) => println!("Stripe webhooks -> {url}"),
+            Err(err) => eprintln!("shop-local: Stripe webhooks not registered: {err}"),
+        }
+    }
     let (stop, shutdown) = shop_local::workers::Shutdown::new();
     let workers = shop_local::workers::start(gateway.clone(), &stack, clients.sqs.clone(), shutdown.clone()).await?;
     let ctrl_c = async {

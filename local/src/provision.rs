@@ -45,6 +45,10 @@ pub fn local_parameters(template: &Template) -> BTreeMap<String, String> {
         env("STRIPE_WEBHOOK_SECRET", "whsec_local"),
     );
     parameters.insert("LogLevel".into(), env("RUST_LOG", "info"));
+    parameters.insert("SmtpSecurity".into(), "none".into());
+    parameters.insert("StorefrontUrl".into(), env("STOREFRONT_URL", "http://127.0.0.1:3000"));
+    parameters.insert("AlertEmail".into(), "operations@shop.local".into());
+    parameters.insert("MailFrom".into(), "shop@shop.local".into());
     parameters
 }
 

@@ -38,6 +38,13 @@ pub struct SmtpSettings {
     pub host: String,
     pub port: u16,
     pub from: String,
+    /// `starttls` (default), `tls` or `none` (the local sink).
+    pub security: String,
+    /// Where links in mails point (password reset, orders).
+    pub storefront_url: String,
+    pub shop_name: String,
+    /// Operations alerts (low stock) go here.
+    pub alert_email: String,
 }
 
 /// Identifiers of the secrets in Secrets Manager (their values are fetched lazily, see [`crate::secrets`]).
@@ -152,6 +159,10 @@ impl Config {
                     reason: format!("{smtp_port:?} is not a port number"),
                 })?,
                 from: required("MAIL_FROM")?,
+                security: optional("SMTP_SECURITY").unwrap_or_else(|| "starttls".to_owned()),
+                storefront_url: optional("STOREFRONT_URL").unwrap_or_else(|| "http://localhost:3000".to_owned()),
+                shop_name: optional("SHOP_NAME").unwrap_or_else(|| "Shop".to_owned()),
+                alert_email: optional("ALERT_EMAIL").unwrap_or_else(|| "operations@example.com".to_owned()),
             },
             endpoints: Endpoints {
                 dynamodb: optional("DYNAMODB_ENDPOINT"),

@@ -11,11 +11,16 @@ pub mod config;
 pub mod consumer;
 pub mod coupons;
 pub mod domain;
+pub mod email;
 pub mod http;
 pub mod logging;
 pub mod messages;
+pub mod notifications;
 pub mod orders;
 pub mod pagination;
+#[cfg(feature = "stripe")]
+pub mod payments;
+pub mod reports;
 pub mod secrets;
 pub mod store;
 pub mod users;

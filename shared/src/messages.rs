@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{Email, OrderId, OrderStatus, Timestamp, UserId};
+use crate::domain::{Email, Money, OrderId, OrderStatus, ProductId, Timestamp, UserId};
 
 /// A notification to send. `id` makes redelivered messages recognisable.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -28,7 +28,9 @@ pub enum Notification {
         token: String,
         expires_at: Timestamp,
     },
-    /// An order changed status (received, confirmed, shipped, cancelled, …).
+    /// An order changed status (received, confirmed, processing, shipped, delivered,
+    /// cancelled, refunded). `tracking` comes with shipped; `note` carries the reason
+    /// of a cancellation (`out_of_stock`, `reservation_expired`, …).
     OrderStatus {
         order_id: OrderId,
         user_id: UserId,
@@ -36,7 +38,65 @@ pub enum Notification {
         status: OrderStatus,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         note: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        total: Option<Money>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        tracking: Option<TrackingNote>,
     },
+    /// A payment attempt for an order failed; the order stays payable until its reservation expires.
+    PaymentFailed {
+        order_id: OrderId,
+        user_id: UserId,
+        email: Email,
+        reason: String,
+    },
+    /// A product fell to or below its low-stock threshold (sent to the operations address).
+    LowStock {
+        product_id: ProductId,
+        name: String,
+        sku: String,
+        stock: i64,
+        threshold: i64,
+    },
+}
+
+/// Where a shipped order can be followed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TrackingNote {
+    pub carrier: String,
+    pub tracking_number: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+}
+
+impl Notification {
+    /// Transactional mail always goes; the rest honours the customer's settings.
+    pub fn is_transactional(&self) -> bool {
+        !matches!(self, Self::Welcome { .. } | Self::LowStock { .. })
+    }
+
+    /// The customer this is about (none for operations alerts).
+    pub fn user_id(&self) -> Option<UserId> {
+        match self {
+            Self::Welcome { user_id, .. }
+            | Self::PasswordReset { user_id, .. }
+            | Self::OrderStatus { user_id, .. }
+            | Self::PaymentFailed { user_id, .. } => Some(*user_id),
+            Self::LowStock { .. } => None,
+        }
+    }
+
+    /// A stable name for logs, records and settings (`order_shipped`, `password_reset`, …).
+    pub fn kind(&self) -> String {
+        match self {
+            Self::Welcome { .. } => "welcome".into(),
+            Self::PasswordReset { .. } => "password_reset".into(),
+            Self::OrderStatus { status, .. } => format!("order_{status}"),
+            Self::PaymentFailed { .. } => "payment_failed".into(),
+            Self::LowStock { .. } => "low_stock".into(),
+        }
+    }
 }
 
 /// A request to the inventory-reservation consumer. `id` identifies one send;
@@ -58,6 +118,33 @@ pub enum InventoryAction {
     Release { order_id: OrderId, reason: String },
     /// The order is paid: the held stock is sold.
     Commit { order_id: OrderId },
+}
+
+/// Work for the order-fulfillment consumer, sent once an order is paid.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FulfillmentMessage {
+    pub id: String,
+    #[serde(flatten)]
+    pub action: FulfillmentAction,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", rename_all_fields = "camelCase")]
+pub enum FulfillmentAction {
+    /// A paid order: sell its held stock and start preparing it.
+    Fulfill { order_id: OrderId },
+    /// Money taken for an order that cannot be fulfilled (cancelled first): give it back.
+    Refund { order_id: OrderId, reason: String },
+}
+
+impl FulfillmentMessage {
+    pub fn new(action: FulfillmentAction) -> Self {
+        Self {
+            id: ulid::Ulid::new().to_string(),
+            action,
+        }
+    }
 }
 
 impl InventoryMessage {

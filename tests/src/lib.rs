@@ -395,6 +395,81 @@ impl TestApp {
     }
 }
 
+/// The API served over real HTTP on a free port, with the fake Stripe's webhooks
+/// pointed at it (as `make dev` does).
+pub struct Served {
+    pub address: std::net::SocketAddr,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// The webhook signing secret of the local stack (`StripeWebhookSecret`).
+pub const WEBHOOK_SECRET: &str = "whsec_local";
+
+impl TestApp {
+    pub async fn serve(&self) -> Served {
+        let gateway = std::sync::Arc::new(Gateway {
+            functions: Functions::new(&self.stack, &self.clients).unwrap(),
+            router: Router::from_template(&self.stack.template),
+            allowed_headers: self.stack.template.allowed_headers.clone(),
+        });
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(shop_local::server::serve(gateway, listener, async {
+            let _ = stopped.await;
+        }));
+        let stripe = self.stack.endpoints.stripe.clone().expect("STRIPE_API_BASE");
+        let url = format!("http://{address}/api/v1/payments/webhook");
+        // One hook per test stack: webhooks of other tests' orders are unknown payments here.
+        shop_local::stripe::register_webhook(&stripe, &self.stack.prefix, &url, WEBHOOK_SECRET)
+            .await
+            .unwrap();
+        Served {
+            address,
+            stop: Some(stop),
+        }
+    }
+
+    /// The mails the SMTP sink received for `recipient`, as raw messages.
+    pub fn mails_to(&self, recipient: &str) -> Vec<String> {
+        let Ok(dir) = std::env::var("MAIL_DIR") else {
+            return Vec::new();
+        };
+        let mut files: Vec<_> = std::fs::read_dir(dir)
+            .map(|d| d.filter_map(Result::ok).map(|e| e.path()).collect())
+            .unwrap_or_default();
+        files.sort();
+        files
+            .into_iter()
+            .filter(|path| path.extension().is_some_and(|e| e == "eml"))
+            .filter_map(|path| std::fs::read_to_string(path).ok())
+            .filter(|mail| {
+                mail.lines()
+                    .take(5)
+                    .any(|l| l.starts_with("X-Envelope-To:") && l.contains(recipient))
+            })
+            .collect()
+    }
+}
+
+/// `Stripe-Signature` for `body`, as Stripe signs webhooks.
+pub fn stripe_signature(body: &str, secret: &str) -> String {
+    use hmac::Mac;
+    let t = time::OffsetDateTime::now_utc().unix_timestamp();
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(format!("{t}.{body}").as_bytes());
+    let hex: String = mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect();
+    format!("t={t},v1={hex}")
+}
+
 /// An SQS event carrying `bodies`, as the event source builds it.
 pub fn sqs_event(bodies: &[String]) -> aws_lambda_events::event::sqs::SqsEvent {
     let records: Vec<Value> = bodies

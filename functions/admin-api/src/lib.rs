@@ -1,4 +1,4 @@
-//! `admin-api`: coupons and promotions (ADMIN only).
+//! `admin-api`: coupons and promotions, and the daily sales report (ADMIN only).
 
 use lambda_http::{Body, Error, Request, Response};
 use serde_json::json;
@@ -9,11 +9,13 @@ use shop::coupons::{CouponInput, Coupons};
 use shop::domain::CouponCode;
 use shop::http::{ApiError, ApiResult, Incoming, Reply};
 use shop::pagination::PageRequest;
+use shop::reports::Reports;
 use shop::store::Store;
 
 #[derive(Debug)]
 pub struct App {
     coupons: Coupons,
+    reports: Reports,
     tokens: Tokens,
 }
 
@@ -22,6 +24,11 @@ impl App {
         Self {
             coupons: Coupons {
                 store: Store::new(clients.dynamodb.clone(), &config.table_name),
+            },
+            reports: Reports {
+                store: Store::new(clients.dynamodb.clone(), &config.table_name),
+                notifications: shop::messages::Queue::new(clients.sqs.clone(), &config.queues.notifications),
+                currency: config.commerce.currency.clone(),
             },
             tokens: Tokens::new(
                 clients.secrets.clone(),
@@ -57,6 +64,15 @@ async fn route(app: &App, request: &Incoming) -> ApiResult {
         "PUT /api/v1/admin/coupons/{code}" => {
             let input = CouponInput::parse(request.body(), false)?;
             Ok(Reply::ok(app.coupons.update(&caller, &code()?, input).await?).message("Coupon updated"))
+        }
+        "GET /api/v1/admin/analytics/daily" => {
+            let date = request.query("date").ok_or_else(|| {
+                ApiError::validation(
+                    Vec::new(),
+                    vec![shop::http::FieldIssue::new("date", "is required (YYYY-MM-DD)")],
+                )
+            })?;
+            Ok(Reply::ok(app.reports.report(&caller, date).await?).header("cache-control", "private, no-store"))
         }
         "DELETE /api/v1/admin/coupons/{code}" => {
             app.coupons.delete(&caller, &code()?).await?;

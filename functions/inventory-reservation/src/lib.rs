@@ -8,9 +8,8 @@ use lambda_runtime::{Error, LambdaEvent};
 use shop::Config;
 use shop::aws::AwsClients;
 use shop::consumer::{self, RecordError};
-use shop::messages::{InventoryMessage, Queue};
+use shop::messages::InventoryMessage;
 use shop::orders::Orders;
-use shop::store::Store;
 
 #[derive(Debug)]
 pub struct App {
@@ -20,12 +19,7 @@ pub struct App {
 impl App {
     pub fn new(config: &Config, clients: &AwsClients) -> Self {
         Self {
-            orders: Orders {
-                store: Store::new(clients.dynamodb.clone(), &config.table_name),
-                settings: config.commerce.clone(),
-                inventory: Queue::new(clients.sqs.clone(), &config.queues.inventory),
-                notifications: Queue::new(clients.sqs.clone(), &config.queues.notifications),
-            },
+            orders: Orders::from_config(config, clients),
         }
     }
 }

@@ -7,9 +7,7 @@ use lambda_runtime::{Error, LambdaEvent};
 use shop::Config;
 use shop::aws::AwsClients;
 use shop::domain::Timestamp;
-use shop::messages::Queue;
 use shop::orders::{Orders, SweepReport};
-use shop::store::Store;
 
 #[derive(Debug)]
 pub struct App {
@@ -19,12 +17,7 @@ pub struct App {
 impl App {
     pub fn new(config: &Config, clients: &AwsClients) -> Self {
         Self {
-            orders: Orders {
-                store: Store::new(clients.dynamodb.clone(), &config.table_name),
-                settings: config.commerce.clone(),
-                inventory: Queue::new(clients.sqs.clone(), &config.queues.inventory),
-                notifications: Queue::new(clients.sqs.clone(), &config.queues.notifications),
-            },
+            orders: Orders::from_config(config, clients),
         }
     }
 }

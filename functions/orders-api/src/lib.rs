@@ -9,10 +9,8 @@ use shop::aws::AwsClients;
 use shop::domain::{OrderId, OrderStatus, Timestamp};
 use shop::http::form_value::bounded_text;
 use shop::http::{ApiError, ApiResult, Form, Incoming, Reply};
-use shop::messages::Queue;
 use shop::orders::{CheckoutRequest, OrderView, Orders, StatusChange};
 use shop::pagination::PageRequest;
-use shop::store::Store;
 
 #[derive(Debug)]
 pub struct App {
@@ -23,12 +21,7 @@ pub struct App {
 impl App {
     pub fn new(config: &Config, clients: &AwsClients) -> Self {
         Self {
-            orders: Orders {
-                store: Store::new(clients.dynamodb.clone(), &config.table_name),
-                settings: config.commerce.clone(),
-                inventory: Queue::new(clients.sqs.clone(), &config.queues.inventory),
-                notifications: Queue::new(clients.sqs.clone(), &config.queues.notifications),
-            },
+            orders: Orders::from_config(config, clients),
             tokens: Tokens::new(
                 clients.secrets.clone(),
                 &config.secrets.jwt_access,

@@ -69,6 +69,9 @@ async fn route(app: &App, request: &Incoming) -> ApiResult {
         "POST /api/v1/auth/password-reset/confirm" => confirm_password_reset(app, request).await,
         "GET /api/v1/users" => list_users(app, request).await,
         "GET /api/v1/users/{userId}" => get_user(app, request).await,
+        "GET /api/v1/notifications" => list_notifications(app, request).await,
+        "GET /api/v1/notifications/settings" => notification_settings(app, request).await,
+        "PUT /api/v1/notifications/settings" => update_notification_settings(app, request).await,
         _ => Err(request.unknown_route()),
     }
 }
@@ -171,4 +174,27 @@ async fn get_user(app: &App, request: &Incoming) -> ApiResult {
     let caller = app.users.tokens.authenticate(request).await?;
     let user = UserId::parse(request.path_param("userId")?).map_err(|_| ApiError::not_found("User"))?;
     Ok(Reply::ok(app.users.user_for(&caller, user).await?))
+}
+
+async fn list_notifications(app: &App, request: &Incoming) -> ApiResult {
+    let caller = app.users.tokens.authenticate(request).await?;
+    let page = PageRequest::from_query(request, 20)?;
+    let (notifications, pagination) = app.users.notifications(&caller, page).await?;
+    Ok(Reply::ok(
+        json!({ "notifications": notifications, "pagination": pagination }),
+    ))
+}
+
+async fn notification_settings(app: &App, request: &Incoming) -> ApiResult {
+    let caller = app.users.tokens.authenticate(request).await?;
+    Ok(Reply::ok(app.users.notification_settings(&caller).await?))
+}
+
+async fn update_notification_settings(app: &App, request: &Incoming) -> ApiResult {
+    let caller = app.users.tokens.authenticate(request).await?;
+    let settings = shop::notifications::parse_settings(request.body())?;
+    Ok(
+        Reply::ok(app.users.update_notification_settings(&caller, settings).await?)
+            .message("Notification settings saved"),
+    )
 }

@@ -207,3 +207,11 @@ impl std::fmt::Display for ApiError {
         write!(f, "{} {}", self.code.as_str(), self.message)
     }
 }
+
+impl std::error::Error for ApiError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.cause
+            .as_deref()
+            .map(|cause| cause as &(dyn std::error::Error + 'static))
+    }
+}

@@ -314,6 +314,7 @@ impl Orders {
             tracking: None,
             timeline: vec![entry(OrderStatus::Pending, now, None)],
             cancel_reason: None,
+            payment: None,
             estimated_delivery: now.plus_seconds(self.settings.delivery_days * 24 * 3600),
             created_at: now,
             updated_at: now,

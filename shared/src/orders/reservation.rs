@@ -24,7 +24,7 @@ pub struct SweepReport {
     pub redriven: usize,
 }
 
-/// The outcome of handling one message.
+/// The outcome of handling one message or step.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Handled {
     Done,
@@ -81,8 +81,8 @@ impl Orders {
             }
             // The order moved on (a duplicate message, or cancelled meanwhile).
             Err(err) if err.failed_condition_at(0) => Ok(Handled::Skipped),
-            // A product condition failed: some line is short, nothing was held.
-            Err(StoreError::TransactionCancelled(_)) => {
+            // A stock condition failed: some line is short, nothing was held.
+            Err(err) if err.failed_condition_after(0) => {
                 let cancelled = OrderChange {
                     release_coupon: self.coupon_to_release(&order).await?,
                     status: OrderStatus::Cancelled,
@@ -121,8 +121,7 @@ impl Orders {
             order.reservation,
             ReservationStatus::Reserved | ReservationStatus::Committed
         );
-        let cancellable = order.status.customer_can_cancel() || (order.status == OrderStatus::Cancelled && holds_stock);
-        if !cancellable
+        if !order.status.customer_can_cancel()
             || matches!(
                 order.reservation,
                 ReservationStatus::Released | ReservationStatus::Failed
@@ -138,22 +137,64 @@ impl Orders {
             reservation: ReservationStatus::Released,
             reservation_expires_at: None,
             cancel_reason: Some(reason.to_owned()),
-            entry: (order.status != OrderStatus::Cancelled)
-                .then(|| entry(OrderStatus::Cancelled, now, Some(reason.to_owned()))),
+            entry: Some(entry(OrderStatus::Cancelled, now, Some(reason.to_owned()))),
             ..OrderChange::from(order, now)
         };
-        match self.retrying(order, &change, holds_stock.then_some(false)).await {
+        let mut result = self.retrying(order, &change, holds_stock.then_some(false)).await;
+        if let Err(err) = &result
+            && !err.failed_condition_at(0)
+            && err.failed_condition_after(0)
+        {
+            // A product, variant or coupon is gone since: return what still exists.
+            let existing = self.existing_quantities(order).await?;
+            tracing::warn!(orderId = %order.order_id, "some stock or coupon of a cancelled order no longer exists");
+            let fallback = OrderChange {
+                release_coupon: false,
+                ..change.clone()
+            };
+            result = self
+                .store
+                .change_order_moving(order, &fallback, holds_stock.then_some((false, existing)))
+                .await;
+        }
+        match result {
             Ok(()) => {
                 tracing::info!(orderId = %order.order_id, reason, "order cancelled, stock released");
-                if order.status != OrderStatus::Cancelled {
-                    self.notify(order, OrderStatus::Cancelled, Some(reason.to_owned()))
-                        .await;
+                self.notify(order, OrderStatus::Cancelled, Some(reason.to_owned()))
+                    .await;
+                if order.payment_status == crate::domain::PaymentStatus::Paid {
+                    // Paid and cancelled before shipping: the money goes back.
+                    let refund = crate::messages::FulfillmentMessage::new(crate::messages::FulfillmentAction::Refund {
+                        order_id: order.order_id,
+                        reason: reason.to_owned(),
+                    });
+                    if let Err(err) = self.fulfillment.send(&refund).await {
+                        tracing::error!(orderId = %order.order_id, error = %crate::http::error_chain(&err), "refund request not queued");
+                    }
                 }
                 Ok(Handled::Done)
             }
             Err(err) if err.failed_condition_at(0) => Ok(Handled::Skipped),
             Err(err) => Err(err),
         }
+    }
+
+    /// The order's quantities of products and variants that still exist.
+    async fn existing_quantities(
+        &self,
+        order: &OrderRecord,
+    ) -> Result<crate::store::orders::StockQuantities, StoreError> {
+        let ids: Vec<_> = order.lines.iter().map(|l| l.product_id).collect();
+        let products = self.store.products(&ids).await?;
+        Ok(order
+            .quantities()
+            .into_iter()
+            .filter(|((product, variant), _)| {
+                products.iter().any(|p| {
+                    p.product_id == *product && variant.is_none_or(|v| p.variants.contains_key(&v.to_string()))
+                })
+            })
+            .collect())
     }
 
     /// True when cancelling `order` should give its coupon use back: it used one
@@ -196,10 +237,13 @@ impl Orders {
         )?;
         let mut report = SweepReport::default();
         for order in &expired {
-            if order.status == OrderStatus::Pending
-                && self.cancel_with_release(order, "reservation_expired").await? == Handled::Done
-            {
-                report.expired += 1;
+            // One order that cannot be handled must not hold up the others.
+            match self.cancel_with_release(order, "reservation_expired").await {
+                Ok(Handled::Done) => report.expired += 1,
+                Ok(Handled::Skipped) => {}
+                Err(err) => {
+                    tracing::error!(orderId = %order.order_id, error = %crate::http::error_chain(&err), "expired reservation not released");
+                }
             }
         }
         for order in &stuck {

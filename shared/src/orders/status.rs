@@ -7,7 +7,6 @@ use crate::auth::Caller;
 use crate::domain::{OrderId, OrderStatus, PaymentStatus, ReservationStatus, Timestamp};
 use crate::http::form_value::{bounded_text, text};
 use crate::http::{ApiError, ErrorCode, FieldIssue, Form};
-use crate::messages::InventoryAction;
 use crate::pagination::{PageRequest, Pagination, page_of};
 use crate::store::catalog::PurchaseRecord;
 use crate::store::orders::{OrderChange, OrderRecord, Tracking};
@@ -178,13 +177,14 @@ impl Orders {
         if change.status == OrderStatus::Confirmed {
             self.record_purchases(&record, now).await?;
         }
-        self.notify(&record, change.status, change.note.clone()).await;
+        self.notify_tracked(&record, change.status, change.note.clone(), change.tracking.as_ref())
+            .await;
         let updated = self.store.order(order).await?.ok_or_else(not_found)?;
         Ok(OrderView::from(&updated))
     }
 
     /// Marks every product of a confirmed order as bought by its customer (reviews become verified).
-    pub async fn record_purchases(&self, order: &OrderRecord, at: Timestamp) -> Result<(), ApiError> {
+    pub async fn record_purchases(&self, order: &OrderRecord, at: Timestamp) -> Result<(), crate::store::StoreError> {
         let mut seen = std::collections::BTreeSet::new();
         for line in order.lines.iter().filter(|l| seen.insert(l.product_id)) {
             let purchase = PurchaseRecord {
@@ -196,14 +196,5 @@ impl Orders {
             self.store.record_purchase(&purchase).await?;
         }
         Ok(())
-    }
-
-    /// Sends the order's release request (used when stock must go back asynchronously).
-    pub async fn request_release(&self, order: OrderId, reason: &str) {
-        self.request(InventoryAction::Release {
-            order_id: order,
-            reason: reason.to_owned(),
-        })
-        .await;
     }
 }

@@ -159,6 +159,8 @@ pub struct CardRecord {
     pub status: ProductStatus,
     pub is_featured: bool,
     pub created_at: Timestamp,
+    #[serde(default)]
+    pub low_stock_threshold: i64,
 }
 
 impl From<&ProductRecord> for CardRecord {
@@ -182,6 +184,7 @@ impl From<&ProductRecord> for CardRecord {
             status: product.status,
             is_featured: product.is_featured,
             created_at: product.created_at,
+            low_stock_threshold: product.low_stock_threshold,
         }
     }
 }

@@ -4,6 +4,7 @@
 pub mod cart;
 pub mod catalog;
 pub mod keys;
+pub mod notifications;
 pub mod orders;
 pub mod users;
 
@@ -40,6 +41,11 @@ impl StoreError {
     /// True when the transaction item at `index` failed its condition.
     pub fn failed_condition_at(&self, index: usize) -> bool {
         matches!(self, Self::TransactionCancelled(reasons) if reasons.get(index).is_some_and(|r| r == "ConditionalCheckFailed"))
+    }
+
+    /// True when some item after `index` failed its condition.
+    pub fn failed_condition_after(&self, index: usize) -> bool {
+        matches!(self, Self::TransactionCancelled(reasons) if reasons.iter().skip(index + 1).any(|r| r == "ConditionalCheckFailed"))
     }
 
     /// True when a concurrent transaction touched the same items.

@@ -73,6 +73,58 @@ pub struct PaymentMethod {
     pub token: Option<String>,
 }
 
+/// A refund of an order's payment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RefundRecord {
+    pub refund_id: String,
+    pub amount: i64,
+    pub status: String,
+    pub created_at: Timestamp,
+}
+
+/// The order's Stripe PaymentIntent as last seen.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PaymentRecord {
+    pub intent_id: String,
+    pub amount: i64,
+    pub currency: String,
+    /// Stripe's status of the intent (`requires_payment_method`, `succeeded`, …).
+    pub status: String,
+    #[serde(default)]
+    pub amount_refunded: i64,
+    #[serde(default)]
+    pub refunds: Vec<RefundRecord>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_error: Option<String>,
+    pub updated_at: Timestamp,
+}
+
+/// Which order a PaymentIntent belongs to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PaymentLookup {
+    pub order_id: OrderId,
+    pub user_id: UserId,
+}
+
+pub fn payment_lookup_key(intent: &str) -> Key {
+    Key::new(format!("PAYMENT#{intent}"), "PAYMENT")
+}
+
+/// A Stripe event already handled (TTL 30 days: Stripe retries for three).
+pub fn stripe_event_key(event: &str) -> Key {
+    Key::new(format!("STRIPE_EVENT#{event}"), "EVENT")
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct EventMarker {
+    received_at: Timestamp,
+    expires_at: i64,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct OrderRecord {
@@ -97,6 +149,9 @@ pub struct OrderRecord {
     pub timeline: Vec<TimelineEntry>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cancel_reason: Option<String>,
+    /// The Stripe payment of the order, once one was started.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payment: Option<PaymentRecord>,
     pub estimated_delivery: Timestamp,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
@@ -115,7 +170,7 @@ impl OrderRecord {
     }
 
     /// Units per product or variant (lines of the same item are summed).
-    pub fn quantities(&self) -> BTreeMap<(ProductId, Option<VariantId>), i64> {
+    pub fn quantities(&self) -> StockQuantities {
         let mut quantities = BTreeMap::new();
         for line in &self.lines {
             *quantities.entry((line.product_id, line.variant_id)).or_default() += i64::from(line.quantity);
@@ -272,43 +327,54 @@ fn index_moves(
     (sets, removes, values)
 }
 
-/// Stock given back (or taken) for every item of an order: one update per product
-/// or variant; `take` conditions on enough stock being there.
-fn stock_updates(store: &Store, order: &OrderRecord, take: bool) -> Vec<TransactWriteItem> {
-    order
-        .quantities()
+/// Units per product or variant of an order.
+pub type StockQuantities = BTreeMap<(ProductId, Option<VariantId>), i64>;
+
+/// Stock given back (or taken) for `quantities`: one update per product (a
+/// transaction may touch an item once), covering its own stock and every variant
+/// of it in the order. `take` conditions on enough stock being there; giving back
+/// conditions on the product and variants still existing.
+fn stock_updates(store: &Store, quantities: &StockQuantities, take: bool) -> Vec<TransactWriteItem> {
+    let mut by_product: BTreeMap<ProductId, Vec<(Option<VariantId>, i64)>> = BTreeMap::new();
+    for ((product, variant), quantity) in quantities {
+        by_product.entry(*product).or_default().push((*variant, *quantity));
+    }
+    by_product
         .into_iter()
-        .map(|((product, variant), quantity)| {
-            let target = if variant.is_some() {
-                "variants.#variant.stock"
-            } else {
-                "stock"
-            };
-            let delta = if take { -quantity } else { quantity };
-            let mut builder = update(
-                store,
-                &keys::product_key(product),
-                format!("SET {target} = {target} + :delta, inventory = inventory + :delta"),
-            )
-            .expression_attribute_values(":delta", number(delta));
-            builder = if take {
-                builder
-                    .condition_expression(format!("attribute_exists(PK) AND {target} >= :quantity"))
-                    .expression_attribute_values(":quantity", number(quantity))
-            } else {
-                // A deleted product or variant cannot take stock back; the order still moves on.
-                builder.condition_expression(if variant.is_some() {
-                    "attribute_exists(variants.#variant)"
-                } else {
-                    "attribute_exists(PK)"
-                })
-            };
-            if let Some(variant) = variant {
-                builder = builder.expression_attribute_names("#variant", variant.to_string());
+        .map(|(product, lines)| {
+            let mut sets = Vec::new();
+            let mut conditions = vec!["attribute_exists(PK)".to_owned()];
+            let mut builder = Update::builder()
+                .table_name(store.table())
+                .set_key(Some(keys::product_key(product).primary()));
+            let mut total = 0;
+            for (index, (variant, quantity)) in lines.iter().enumerate() {
+                let target = match variant {
+                    Some(variant) => {
+                        builder = builder.expression_attribute_names(format!("#v{index}"), variant.to_string());
+                        format!("variants.#v{index}.stock")
+                    }
+                    None => "stock".to_owned(),
+                };
+                let delta = if take { -quantity } else { *quantity };
+                total += delta;
+                sets.push(format!("{target} = {target} + :d{index}"));
+                builder = builder.expression_attribute_values(format!(":d{index}"), number(delta));
+                if take {
+                    conditions.push(format!("{target} >= :q{index}"));
+                    builder = builder.expression_attribute_values(format!(":q{index}"), number(*quantity));
+                } else if variant.is_some() {
+                    conditions.push(format!("attribute_exists(variants.#v{index})"));
+                }
             }
-            TransactWriteItem::builder()
-                .update(builder.build().expect("key is set"))
+            sets.push("inventory = inventory + :total".to_owned());
+            let update = builder
+                .update_expression(format!("SET {}", sets.join(", ")))
+                .condition_expression(conditions.join(" AND "))
+                .expression_attribute_values(":total", number(total))
                 .build()
+                .expect("key is set");
+            TransactWriteItem::builder().update(update).build()
         })
         .collect()
 }
@@ -328,6 +394,13 @@ pub struct OrderChange {
     pub entry: Option<TimelineEntry>,
     /// Gives the order's coupon use back (the order is cancelled and the coupon still exists).
     pub release_coupon: bool,
+    /// Also requires this payment status (payment transitions).
+    pub from_payment: Option<PaymentStatus>,
+    /// Replaces the order's payment record.
+    pub payment: Option<PaymentRecord>,
+    /// A Stripe event handled by this change: recorded in the same transaction,
+    /// which fails at index 1 when the event was handled before.
+    pub event_id: Option<String>,
     pub at: Timestamp,
 }
 
@@ -345,6 +418,9 @@ impl OrderChange {
             cancel_reason: None,
             entry: None,
             release_coupon: false,
+            from_payment: None,
+            payment: None,
+            event_id: None,
             at,
         }
     }
@@ -357,6 +433,45 @@ impl Store {
             .get_item()
             .table_name(self.table())
             .set_key(Some(order_primary(id).primary()))
+            .consistent_read(true)
+            .send()
+            .await?;
+        output.item.map(from_item).transpose()
+    }
+
+    /// Links an intent to its order and records it on the order, unless the order
+    /// already has a different payment (index 0 fails then).
+    pub async fn attach_payment(&self, order: &OrderRecord, payment: &PaymentRecord) -> Result<(), StoreError> {
+        let lookup = PaymentLookup {
+            order_id: order.order_id,
+            user_id: order.user_id,
+        };
+        let record = update(self, &order_primary(order.order_id), "SET payment = :payment")
+            .condition_expression("attribute_not_exists(payment) OR payment.intentId = :intent")
+            .expression_attribute_values(":payment", serde_dynamo::to_attribute_value(payment)?)
+            .expression_attribute_values(":intent", string(payment.intent_id.clone()))
+            .build()
+            .expect("key is set");
+        let link = Put::builder()
+            .table_name(self.table())
+            .set_item(Some(to_item(&payment_lookup_key(&payment.intent_id), &lookup)?))
+            .build()
+            .expect("table and item are set");
+        self.client()
+            .transact_write_items()
+            .transact_items(TransactWriteItem::builder().update(record).build())
+            .transact_items(TransactWriteItem::builder().put(link).build())
+            .send()
+            .await?;
+        Ok(())
+    }
+
+    pub async fn payment_lookup(&self, intent: &str) -> Result<Option<PaymentLookup>, StoreError> {
+        let output = self
+            .client()
+            .get_item()
+            .table_name(self.table())
+            .set_key(Some(payment_lookup_key(intent).primary()))
             .consistent_read(true)
             .send()
             .await?;
@@ -391,7 +506,11 @@ impl Store {
         coupon: Option<&CouponCode>,
         user: UserId,
     ) -> Result<CheckoutReads, StoreError> {
-        let mut keys: Vec<Item> = products.iter().map(|id| keys::product_key(*id).primary()).collect();
+        // BatchGetItem refuses a key asked twice (two variants of one product).
+        let mut ids = products.to_vec();
+        ids.sort();
+        ids.dedup();
+        let mut keys: Vec<Item> = ids.iter().map(|id| keys::product_key(*id).primary()).collect();
         if let Some(code) = coupon {
             keys.push(coupon_key(code).primary());
             keys.push(coupon_use_key(code, user).primary());
@@ -436,13 +555,15 @@ impl Store {
         let mut writes = Vec::new();
         let build = |writes: &mut Vec<CheckoutWrite>| -> Result<Vec<TransactWriteItem>, StoreError> {
             let mut items = Vec::new();
+            // An idempotency record past its expiry (TTL deletion lags) may be replaced.
             let put_new = |item: Item| {
                 TransactWriteItem::builder()
                     .put(
                         Put::builder()
                             .table_name(self.table())
                             .set_item(Some(item))
-                            .condition_expression("attribute_not_exists(PK)")
+                            .condition_expression("attribute_not_exists(PK) OR expiresAt < :now")
+                            .expression_attribute_values(":now", number(order.created_at.unix()))
                             .build()
                             .expect("table and item are set"),
                     )
@@ -518,6 +639,17 @@ impl Store {
         change: &OrderChange,
         stock: Option<bool>,
     ) -> Result<(), StoreError> {
+        self.change_order_moving(order, change, stock.map(|take| (take, order.quantities())))
+            .await
+    }
+
+    /// [`Self::change_order`] moving the stock of `stock.1` only (some products may be gone).
+    pub async fn change_order_moving(
+        &self,
+        order: &OrderRecord,
+        change: &OrderChange,
+        stock: Option<(bool, StockQuantities)>,
+    ) -> Result<(), StoreError> {
         let (mut sets, mut removes, mut values) =
             index_moves(order, change.status, change.reservation, change.reservation_expires_at);
         sets.push("#status = :status".into());
@@ -539,6 +671,15 @@ impl Store {
             sets.push("paymentStatus = :payment".into());
             values.insert(":payment".into(), serde_dynamo::to_attribute_value(payment)?);
         }
+        if let Some(payment) = &change.payment {
+            sets.push("payment = :paymentRecord".into());
+            values.insert(":paymentRecord".into(), serde_dynamo::to_attribute_value(payment)?);
+        }
+        let mut condition = "#status = :fromStatus AND reservation = :fromReservation".to_owned();
+        if let Some(payment) = change.from_payment {
+            condition.push_str(" AND paymentStatus = :fromPayment");
+            values.insert(":fromPayment".into(), serde_dynamo::to_attribute_value(payment)?);
+        }
         if let Some(tracking) = &change.tracking {
             sets.push("tracking = :tracking".into());
             values.insert(":tracking".into(), serde_dynamo::to_attribute_value(tracking)?);
@@ -556,14 +697,32 @@ impl Store {
             expression.push_str(&format!(" REMOVE {}", removes.join(", ")));
         }
         let order_update = update(self, &order_primary(order.order_id), expression)
-            .condition_expression("#status = :fromStatus AND reservation = :fromReservation")
+            .condition_expression(condition)
             .expression_attribute_names("#status", "status")
             .set_expression_attribute_values(Some(values.into_iter().collect()))
             .build()
             .expect("key is set");
         let mut items = vec![TransactWriteItem::builder().update(order_update).build()];
-        if let Some(take) = stock {
-            items.extend(stock_updates(self, order, take));
+        if let Some(event) = &change.event_id {
+            let marker = EventMarker {
+                received_at: change.at,
+                expires_at: change.at.unix() + 30 * 24 * 3600,
+            };
+            items.push(
+                TransactWriteItem::builder()
+                    .put(
+                        Put::builder()
+                            .table_name(self.table())
+                            .set_item(Some(to_item(&stripe_event_key(event), &marker)?))
+                            .condition_expression("attribute_not_exists(PK)")
+                            .build()
+                            .expect("table and item are set"),
+                    )
+                    .build(),
+            );
+        }
+        if let Some((take, quantities)) = &stock {
+            items.extend(stock_updates(self, quantities, *take));
         }
         if let (true, Some(code)) = (change.release_coupon, &order.coupon_code) {
             let give_back = |key: Key, attribute: &str| {
@@ -630,6 +789,25 @@ impl Store {
             )
             .await?;
         Ok((items.into_iter().map(from_item).collect::<Result<_, _>>()?, total))
+    }
+
+    /// Every order with `status` whose id lies in `range` (a time range of ULIDs).
+    pub async fn orders_created(
+        &self,
+        status: OrderStatus,
+        range: (String, String),
+    ) -> Result<Vec<OrderRecord>, StoreError> {
+        let items = self
+            .query_all(|query| {
+                query
+                    .index_name(keys::GSI2)
+                    .key_condition_expression("GSI2PK = :pk AND GSI2SK BETWEEN :from AND :to")
+                    .expression_attribute_values(":pk", string(format!("ORDERS#{}", status.as_str())))
+                    .expression_attribute_values(":from", string(range.0.clone()))
+                    .expression_attribute_values(":to", string(range.1.clone()))
+            })
+            .await?;
+        items.into_iter().map(from_item).collect()
     }
 
     /// Orders the sweeper must act on: `RESERVATIONS#<state>` entries whose sort

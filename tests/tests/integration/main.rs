@@ -8,6 +8,7 @@ mod catalog;
 mod events;
 mod local_runner;
 mod orders;
+mod payments;
 mod reviews;
 mod search;
 mod users;

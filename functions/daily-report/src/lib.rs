@@ -1,0 +1,43 @@
+//! `daily-report`: once a day, the previous UTC day's orders rolled up into one
+//! report item, and low-stock alerts for the operations address.
+
+use lambda_runtime::{Error, LambdaEvent};
+use shop::Config;
+use shop::aws::AwsClients;
+use shop::domain::Timestamp;
+use shop::messages::Queue;
+use shop::reports::{ReportRun, Reports};
+use shop::store::Store;
+
+#[derive(Debug)]
+pub struct App {
+    reports: Reports,
+}
+
+impl App {
+    pub fn new(config: &Config, clients: &AwsClients) -> Self {
+        Self {
+            reports: Reports {
+                store: Store::new(clients.dynamodb.clone(), &config.table_name),
+                notifications: Queue::new(clients.sqs.clone(), &config.queues.notifications),
+                currency: config.commerce.currency.clone(),
+            },
+        }
+    }
+}
+
+/// Reports on the day before the event's `time` (EventBridge runs it just after
+/// midnight UTC); `detail.date` (`YYYY-MM-DD`) asks for a given day instead.
+pub async fn handle(app: &App, event: LambdaEvent<serde_json::Value>) -> Result<ReportRun, Error> {
+    let date = match event.payload["detail"]["date"].as_str() {
+        Some(date) => date.to_owned(),
+        None => {
+            let at = event.payload["time"]
+                .as_str()
+                .and_then(|t| Timestamp::parse(t).ok())
+                .unwrap_or_else(Timestamp::now);
+            at.plus_seconds(-24 * 3600).to_string()[..10].to_owned()
+        }
+    };
+    Ok(Box::pin(app.reports.run(&date)).await?)
+}

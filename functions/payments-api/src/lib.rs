@@ -1,0 +1,88 @@
+//! `payments-api`: Stripe PaymentIntents for orders, server-side confirmation,
+//! admin refunds, and the signed Stripe webhook.
+
+use lambda_http::{Body, Error, Request, Response};
+use shop::Config;
+use shop::auth::Tokens;
+use shop::aws::AwsClients;
+use shop::domain::OrderId;
+use shop::http::form_value::text;
+use shop::http::{ApiError, ApiResult, Form, Incoming, Reply};
+use shop::messages::Queue;
+use shop::orders::Orders;
+use shop::payments::{Payments, parse_payment_method, parse_refund};
+
+#[derive(Debug)]
+pub struct App {
+    payments: Payments,
+    tokens: Tokens,
+}
+
+impl App {
+    pub fn new(config: &Config, clients: &AwsClients) -> Self {
+        let orders = Orders::from_config(config, clients);
+        Self {
+            payments: Payments::new(
+                orders,
+                Queue::new(clients.sqs.clone(), &config.queues.fulfillment),
+                clients.secrets.clone(),
+                &config.secrets.stripe,
+                config.endpoints.stripe.clone(),
+            ),
+            tokens: Tokens::new(
+                clients.secrets.clone(),
+                &config.secrets.jwt_access,
+                &config.secrets.jwt_refresh,
+            ),
+        }
+    }
+}
+
+pub async fn handle(app: &App, request: Request) -> Result<Response<Body>, Error> {
+    let incoming = Incoming::new(request);
+    // Boxed: the router's future holds every handler's state and is too large for a worker stack.
+    let result = Box::pin(route(app, &incoming)).await;
+    Ok(incoming.respond(result))
+}
+
+async fn route(app: &App, request: &Incoming) -> ApiResult {
+    match request.route_key.as_str() {
+        "POST /api/v1/payments" => {
+            let caller = app.tokens.authenticate(request).await?;
+            let mut form = Form::from_body(request.body())?;
+            form.only(&["orderId"]);
+            let order = form.required("orderId", |v| OrderId::parse(&text(v)?).map_err(|e| e.to_string()));
+            form.finish()?;
+            let order = order.ok_or_else(|| ApiError::invalid_field("orderId", "is required"))?;
+            Ok(Reply::created(app.payments.start(&caller, order).await?).message("Payment created"))
+        }
+        "POST /api/v1/payments/{paymentId}/confirm" => {
+            let caller = app.tokens.authenticate(request).await?;
+            let method = parse_payment_method(request.body())?;
+            let payment = app
+                .payments
+                .confirm(&caller, request.path_param("paymentId")?, &method)
+                .await?;
+            Ok(Reply::ok(payment).message("Payment confirmed"))
+        }
+        "POST /api/v1/payments/{paymentId}/refund" => {
+            let caller = app.tokens.authenticate(request).await?;
+            caller.require_admin()?;
+            let amount = parse_refund(request.body())?;
+            Ok(Reply::ok(
+                app.payments
+                    .refund(&caller, request.path_param("paymentId")?, amount)
+                    .await?,
+            )
+            .message("Refund created"))
+        }
+        "POST /api/v1/payments/webhook" => {
+            let outcome = app
+                .payments
+                .webhook(request.header("stripe-signature"), request.body())
+                .await?;
+            Ok(Reply::ok(serde_json::json!({ "received": true, "outcome": outcome })))
+        }
+        _ => Err(request.unknown_route()),
+    }
+}

@@ -1,0 +1,179 @@
+//! Sent notifications (one record per message, also the customer's history) and
+//! notification settings.
+
+use serde::{Deserialize, Serialize};
+
+use super::keys::{self, Key};
+use super::{Store, StoreError, from_item, string, to_item};
+use crate::domain::{Timestamp, UserId};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Delivery {
+    /// Claimed by a consumer that is sending it now.
+    Sending,
+    Sent,
+    /// Not sent on purpose (the customer opted out of this kind).
+    Skipped,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NotificationRecord {
+    pub message_id: String,
+    pub kind: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<UserId>,
+    pub recipient: String,
+    pub subject: String,
+    pub delivery: Delivery,
+    pub claimed_at: Timestamp,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sent_at: Option<Timestamp>,
+}
+
+fn record_key(record: &NotificationRecord) -> Key {
+    let key = Key::new(format!("NOTIFICATION#{}", record.message_id), "NOTIFICATION");
+    match record.user_id {
+        Some(user) => key.with_index(
+            1,
+            format!("USER#{user}#NOTIFICATIONS"),
+            format!("{}#{}", record.claimed_at, record.message_id),
+        ),
+        None => key,
+    }
+}
+
+/// A customer's choices: transactional mail always goes; `marketing` covers the rest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NotificationSettings {
+    pub marketing: bool,
+}
+
+impl Default for NotificationSettings {
+    fn default() -> Self {
+        Self { marketing: true }
+    }
+}
+
+fn settings_key(user: UserId) -> Key {
+    Key::new(keys::user_partition(user), "SETTINGS#NOTIFICATIONS")
+}
+
+/// What claiming a message found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Claim {
+    /// This consumer sends it now.
+    Claimed,
+    /// Sent (or skipped) before: nothing to do.
+    Done,
+    /// Another consumer claimed it moments ago: try later.
+    Busy,
+}
+
+impl Store {
+    /// Claims a message for sending. A claim older than `stale_after_secs` (its
+    /// consumer died mid-send) can be taken over: the mail may then go twice, never zero times.
+    pub async fn claim_notification(
+        &self,
+        record: &NotificationRecord,
+        stale_after_secs: i64,
+    ) -> Result<Claim, StoreError> {
+        let claimed = self
+            .client()
+            .put_item()
+            .table_name(self.table())
+            .set_item(Some(to_item(&record_key(record), record)?))
+            .condition_expression("attribute_not_exists(PK) OR (delivery = :sending AND claimedAt < :stale)")
+            .expression_attribute_values(":sending", string("SENDING"))
+            .expression_attribute_values(
+                ":stale",
+                string(record.claimed_at.plus_seconds(-stale_after_secs).to_string()),
+            )
+            .send()
+            .await;
+        match claimed.map_err(StoreError::from) {
+            Ok(_) => Ok(Claim::Claimed),
+            Err(StoreError::ConditionFailed) => {
+                let existing = self.notification(&record.message_id).await?;
+                Ok(match existing.map(|r| r.delivery) {
+                    Some(Delivery::Sending) => Claim::Busy,
+                    _ => Claim::Done,
+                })
+            }
+            Err(err) => Err(err),
+        }
+    }
+
+    pub async fn notification(&self, message_id: &str) -> Result<Option<NotificationRecord>, StoreError> {
+        let output = self
+            .client()
+            .get_item()
+            .table_name(self.table())
+            .set_key(Some(
+                Key::new(format!("NOTIFICATION#{message_id}"), "NOTIFICATION").primary(),
+            ))
+            .consistent_read(true)
+            .send()
+            .await?;
+        output.item.map(from_item).transpose()
+    }
+
+    /// Records the outcome of a claimed message.
+    pub async fn finish_notification(&self, record: &NotificationRecord) -> Result<(), StoreError> {
+        self.client()
+            .put_item()
+            .table_name(self.table())
+            .set_item(Some(to_item(&record_key(record), record)?))
+            .send()
+            .await?;
+        Ok(())
+    }
+
+    /// A customer's notifications, newest first, with the total.
+    pub async fn notification_history(
+        &self,
+        user: UserId,
+        page: u32,
+        limit: u32,
+    ) -> Result<(Vec<NotificationRecord>, u64), StoreError> {
+        let (items, total) = self
+            .query_page(
+                keys::GSI1,
+                "GSI1PK",
+                &format!("USER#{user}#NOTIFICATIONS"),
+                false,
+                page,
+                limit,
+            )
+            .await?;
+        Ok((items.into_iter().map(from_item).collect::<Result<_, _>>()?, total))
+    }
+
+    pub async fn notification_settings(&self, user: UserId) -> Result<NotificationSettings, StoreError> {
+        let output = self
+            .client()
+            .get_item()
+            .table_name(self.table())
+            .set_key(Some(settings_key(user).primary()))
+            .consistent_read(true)
+            .send()
+            .await?;
+        Ok(output.item.map(from_item).transpose()?.unwrap_or_default())
+    }
+
+    pub async fn save_notification_settings(
+        &self,
+        user: UserId,
+        settings: &NotificationSettings,
+    ) -> Result<(), StoreError> {
+        self.client()
+            .put_item()
+            .table_name(self.table())
+            .set_item(Some(to_item(&settings_key(user), settings)?))
+            .send()
+            .await?;
+        Ok(())
+    }
+}

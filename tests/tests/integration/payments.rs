@@ -1,0 +1,617 @@
+//! Payments against localstripe, fulfilment, notifications through the SMTP
+//! sink, and the daily report.
+
+use serde_json::{Value, json};
+use shop_local::HttpCall;
+use shop_tests::{Session, TestApp, WEBHOOK_SECRET, email, stripe_signature};
+use std::time::Duration;
+
+fn checkout_body() -> Value {
+    let address =
+        json!({"street": "123 Main St", "city": "New York", "state": "NY", "zipCode": "10001", "country": "USA"});
+    json!({"shippingAddress": address, "billingAddress": address, "paymentMethod": {"type": "credit_card", "token": "tok_visa_1234"}})
+}
+
+async fn product(app: &TestApp, admin: &Session, price: f64, stock: i64) -> String {
+    let category = app.category(admin, &format!("Cat {}", ulid::Ulid::new()), None).await;
+    let product = app
+        .product(
+            admin,
+            &category,
+            json!({"name": "Wireless Headphones", "price": price, "stock": stock, "lowStockThreshold": 5}),
+        )
+        .await;
+    product["productId"].as_str().unwrap().to_owned()
+}
+
+/// Cart → checkout → the inventory consumer holds the stock; returns the order id.
+async fn reserved_order(app: &TestApp, customer: &Session, product: &str, quantity: u32) -> String {
+    app.send_as(
+        "POST",
+        "/api/v1/cart/items",
+        customer,
+        json!({"productId": product, "quantity": quantity}),
+    )
+    .await
+    .expect_status(201);
+    let created = app.send_as("POST", "/api/v1/orders", customer, checkout_body()).await;
+    created.expect_status(201);
+    let order = created.data()["orderId"].as_str().unwrap().to_owned();
+    app.run_consumer("InventoryReservationQueue", "inventory-reservation")
+        .await;
+    assert_eq!(
+        order_of(app, customer, &order).await["reservation"]["status"],
+        "RESERVED"
+    );
+    order
+}
+
+async fn order_of(app: &TestApp, customer: &Session, order: &str) -> Value {
+    let response = app.get_as(&format!("/api/v1/orders/{order}"), customer).await;
+    response.expect_status(200);
+    response.data().clone()
+}
+
+async fn stock_of(app: &TestApp, product: &str) -> i64 {
+    app.call(HttpCall::new("GET", &format!("/api/v1/products/{product}")))
+        .await
+        .data()["inventory"]
+        .as_i64()
+        .unwrap()
+}
+
+async fn start_payment(app: &TestApp, customer: &Session, order: &str) -> String {
+    let started = app
+        .send_as("POST", "/api/v1/payments", customer, json!({"orderId": order}))
+        .await;
+    started.expect_status(201);
+    assert!(started.data()["clientSecret"].as_str().unwrap().contains("_secret_"));
+    started.data()["paymentId"].as_str().unwrap().to_owned()
+}
+
+fn subjects(mails: &[String]) -> Vec<String> {
+    mails
+        .iter()
+        .filter_map(|mail| {
+            mail.lines()
+                .find_map(|l| l.strip_prefix("Subject: "))
+                .map(str::to_owned)
+        })
+        .collect()
+}
+
+/// Waits (up to 10 s) for the order to reach `status`, as localstripe's webhooks arrive.
+async fn wait_for_status(app: &TestApp, customer: &Session, order: &str, field: &str, status: &str) -> Value {
+    for _ in 0..100 {
+        let current = order_of(app, customer, order).await;
+        if current[field] == status {
+            return current;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!(
+        "order {order} never reached {field} = {status}: {}",
+        order_of(app, customer, order).await
+    );
+}
+
+#[tokio::test]
+async fn a_customer_pays_the_order_ships_and_every_step_is_mailed() {
+    let app = TestApp::spawn().await;
+    let _served = app.serve().await;
+    let admin = app.admin(&email("admin")).await;
+    let jane_email = email("jane");
+    let jane = app.customer(&jane_email).await;
+    let product = product(&app, &admin, 49.99, 10).await;
+    let order = reserved_order(&app, &jane, &product, 2).await;
+
+    let payment = start_payment(&app, &jane, &order).await;
+    assert!(payment.starts_with("pi_"));
+    let again = app
+        .send_as("POST", "/api/v1/payments", &jane, json!({"orderId": order}))
+        .await;
+    again.expect_status(201);
+    assert_eq!(again.data()["paymentId"], payment.as_str(), "one intent per order");
+    assert_eq!(again.data()["amount"], json!(117.97));
+
+    let stranger = app.customer(&email("stranger")).await;
+    app.send_as(
+        "POST",
+        &format!("/api/v1/payments/{payment}/confirm"),
+        &stranger,
+        json!({"paymentMethod": "pm_card_visa"}),
+    )
+    .await
+    .expect_status(404);
+
+    let confirmed = app
+        .send_as(
+            "POST",
+            &format!("/api/v1/payments/{payment}/confirm"),
+            &jane,
+            json!({"paymentMethod": "pm_card_visa"}),
+        )
+        .await;
+    confirmed.expect_status(200);
+    assert_eq!(confirmed.data()["status"], "succeeded");
+    let paid = order_of(&app, &jane, &order).await;
+    assert_eq!(paid["status"], "confirmed");
+    assert_eq!(paid["paymentStatus"], "PAID");
+    // localstripe's own payment_intent.succeeded arrives about a second later and changes nothing.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(
+        app.queue_depth("OrderFulfillmentQueue").await,
+        1,
+        "fulfilment asked once"
+    );
+
+    let fulfilled = app.run_consumer("OrderFulfillmentQueue", "order-fulfillment").await;
+    assert_eq!((fulfilled.received, fulfilled.failed), (1, 0));
+    let processing = order_of(&app, &jane, &order).await;
+    assert_eq!(processing["status"], "processing");
+    assert_eq!(processing["reservation"]["status"], "COMMITTED");
+    assert_eq!(stock_of(&app, &product).await, 8);
+
+    app.send_as(
+        "PATCH",
+        &format!("/api/v1/orders/{order}/status"),
+        &admin,
+        json!({"status": "shipped", "carrier": "UPS", "trackingNumber": "1Z999AA10123456784",
+               "trackingUrl": "https://www.ups.com/track?tracknum=1Z999AA10123456784"}),
+    )
+    .await
+    .expect_status(200);
+    app.send_as(
+        "PATCH",
+        &format!("/api/v1/orders/{order}/status"),
+        &admin,
+        json!({"status": "delivered"}),
+    )
+    .await
+    .expect_status(200);
+
+    let delivered = app.run_consumer("NotificationsQueue", "notifications").await;
+    assert_eq!(delivered.failed, 0);
+    let mails = app.mails_to(&jane_email);
+    let subjects = subjects(&mails);
+    for expected in [
+        "Welcome to".to_owned(),
+        format!("We received your order {order}"),
+        format!("Payment confirmed for order {order}"),
+        format!("Order {order} is being prepared"),
+        format!("Order {order} shipped"),
+        format!("Order {order} delivered"),
+    ] {
+        assert_eq!(
+            subjects.iter().filter(|s| s.starts_with(&expected)).count(),
+            1,
+            "{expected} in {subjects:?}"
+        );
+    }
+    let shipped = mails
+        .iter()
+        .find(|m| m.contains(&format!("Subject: Order {order} shipped")))
+        .unwrap();
+    assert!(shipped.contains("1Z999AA10123456784"), "{shipped}");
+
+    let history = app.get_as("/api/v1/notifications?limit=50", &jane).await;
+    history.expect_status(200);
+    let sent: Vec<&str> = history.data()["notifications"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| n["status"] == "SENT")
+        .map(|n| n["subject"].as_str().unwrap())
+        .collect();
+    assert_eq!(sent.len(), 6, "{sent:?}");
+    let theirs = app.get_as("/api/v1/notifications", &stranger).await;
+    assert!(
+        theirs.data()["notifications"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|n| n["type"] == "welcome"),
+        "one customer's mail is not another's: {}",
+        theirs.body
+    );
+
+    let review = app
+        .send_as(
+            "POST",
+            &format!("/api/v1/products/{product}/reviews"),
+            &jane,
+            json!({"rating": 5, "title": "Great sound", "content": "Crisp highs and deep bass, worth it."}),
+        )
+        .await;
+    review.expect_status(201);
+    assert_eq!(
+        review.data()["isVerified"],
+        true,
+        "a paid order makes the review verified"
+    );
+}
+
+#[tokio::test]
+async fn a_webhook_delivered_three_times_confirms_once() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin(&email("admin")).await;
+    let jane = app.customer(&email("jane")).await;
+    let product = product(&app, &admin, 20.00, 5).await;
+    let order = reserved_order(&app, &jane, &product, 1).await;
+    let payment = start_payment(&app, &jane, &order).await;
+    app.drain_queue("NotificationsQueue").await;
+    let amount = 20_00 + 1_60 + 10_00;
+    let event = json!({
+        "id": format!("evt_{}", ulid::Ulid::new()),
+        "type": "payment_intent.succeeded",
+        "data": {"object": {"id": payment, "object": "payment_intent", "amount": amount, "amount_received": amount, "status": "succeeded"}}
+    })
+    .to_string();
+
+    let forged = app
+        .call(
+            HttpCall::new("POST", "/api/v1/payments/webhook")
+                .header("stripe-signature", &stripe_signature(&event, "whsec_not_ours"))
+                .body(event.clone()),
+        )
+        .await;
+    forged.expect_status(400);
+    assert_eq!(forged.bad_fields(), ["Stripe-Signature"]);
+    let unsigned = app
+        .call(HttpCall::new("POST", "/api/v1/payments/webhook").body(event.clone()))
+        .await;
+    unsigned.expect_status(400);
+    assert_eq!(order_of(&app, &jane, &order).await["paymentStatus"], "UNPAID");
+
+    for _ in 0..3 {
+        app.call(
+            HttpCall::new("POST", "/api/v1/payments/webhook")
+                .header("stripe-signature", &stripe_signature(&event, WEBHOOK_SECRET))
+                .body(event.clone()),
+        )
+        .await
+        .expect_status(200);
+    }
+    let paid = order_of(&app, &jane, &order).await;
+    assert_eq!(paid["status"], "confirmed");
+    assert_eq!(paid["paymentStatus"], "PAID");
+    let confirmations = paid["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|entry| entry["status"] == "confirmed")
+        .count();
+    assert_eq!(confirmations, 1);
+    assert_eq!(app.queue_depth("OrderFulfillmentQueue").await, 1);
+    let queued = app.drain_queue("NotificationsQueue").await;
+    assert_eq!(queued.len(), 1, "{queued:?}");
+    assert_eq!(queued[0]["status"], "confirmed");
+
+    // A fulfilment message delivered twice moves the order once.
+    let fulfil = app.drain_queue("OrderFulfillmentQueue").await;
+    let body = fulfil[0].to_string();
+    let first = app
+        .gateway_functions()
+        .call_sqs("order-fulfillment", shop_tests::sqs_event(&[body.clone(), body]))
+        .await
+        .unwrap();
+    assert!(first.batch_item_failures.is_empty());
+    let processing = order_of(&app, &jane, &order).await;
+    assert_eq!(processing["status"], "processing");
+    assert_eq!(
+        processing["timeline"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["status"] == "processing")
+            .count(),
+        1
+    );
+    assert_eq!(stock_of(&app, &product).await, 4);
+}
+
+#[tokio::test]
+async fn a_declined_card_leaves_the_order_payable_and_tells_the_customer() {
+    let app = TestApp::spawn().await;
+    let _served = app.serve().await;
+    let admin = app.admin(&email("admin")).await;
+    let jane_email = email("jane");
+    let jane = app.customer(&jane_email).await;
+    let product = product(&app, &admin, 30.00, 5).await;
+    let order = reserved_order(&app, &jane, &product, 1).await;
+    let payment = start_payment(&app, &jane, &order).await;
+
+    let declined = app
+        .send_as(
+            "POST",
+            &format!("/api/v1/payments/{payment}/confirm"),
+            &jane,
+            json!({"paymentMethod": "pm_card_visa_chargeDeclined"}),
+        )
+        .await;
+    declined.expect_status(400);
+    assert_eq!(declined.code(), "BUS_003");
+    let failed = order_of(&app, &jane, &order).await;
+    assert_eq!(failed["status"], "pending");
+    assert_eq!(failed["paymentStatus"], "FAILED");
+
+    let bad = app
+        .send_as(
+            "POST",
+            &format!("/api/v1/payments/{payment}/confirm"),
+            &jane,
+            json!({"paymentMethod": "4242"}),
+        )
+        .await;
+    bad.expect_status(400);
+    assert_eq!(bad.bad_fields(), ["paymentMethod"]);
+
+    // localstripe's payment_intent.payment_failed webhook queues the mail.
+    let mut mails = Vec::new();
+    for _ in 0..50 {
+        app.run_consumer("NotificationsQueue", "notifications").await;
+        mails = subjects(&app.mails_to(&jane_email));
+        if mails.iter().any(|s| s.starts_with("Payment failed")) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(
+        mails.contains(&format!("Payment failed for order {order}")),
+        "{mails:?}"
+    );
+
+    let retried = app
+        .send_as(
+            "POST",
+            &format!("/api/v1/payments/{payment}/confirm"),
+            &jane,
+            json!({"paymentMethod": "pm_card_visa"}),
+        )
+        .await;
+    retried.expect_status(200);
+    wait_for_status(&app, &jane, &order, "paymentStatus", "PAID").await;
+}
+
+#[tokio::test]
+async fn an_admin_refund_of_an_unshipped_order_returns_its_stock() {
+    let app = TestApp::spawn().await;
+    let _served = app.serve().await;
+    let admin = app.admin(&email("admin")).await;
+    let jane = app.customer(&email("jane")).await;
+    let product = product(&app, &admin, 25.00, 6).await;
+    let order = reserved_order(&app, &jane, &product, 2).await;
+    let payment = start_payment(&app, &jane, &order).await;
+    app.send_as(
+        "POST",
+        &format!("/api/v1/payments/{payment}/confirm"),
+        &jane,
+        json!({"paymentMethod": "pm_card_visa"}),
+    )
+    .await
+    .expect_status(200);
+    app.run_consumer("OrderFulfillmentQueue", "order-fulfillment").await;
+    assert_eq!(stock_of(&app, &product).await, 4);
+
+    app.send_as("POST", &format!("/api/v1/payments/{payment}/refund"), &jane, json!({}))
+        .await
+        .expect_status(403);
+    let too_much = app
+        .send_as(
+            "POST",
+            &format!("/api/v1/payments/{payment}/refund"),
+            &admin,
+            json!({"amount": 1000.00}),
+        )
+        .await;
+    too_much.expect_status(400);
+    assert_eq!(too_much.bad_fields(), ["amount"]);
+
+    let partial = app
+        .send_as(
+            "POST",
+            &format!("/api/v1/payments/{payment}/refund"),
+            &admin,
+            json!({"amount": 10.00}),
+        )
+        .await;
+    partial.expect_status(200);
+    assert_eq!(partial.data()["status"], "partially_refunded");
+    assert_eq!(stock_of(&app, &product).await, 4, "a partial refund keeps the order");
+
+    let rest = app
+        .send_as("POST", &format!("/api/v1/payments/{payment}/refund"), &admin, json!({}))
+        .await;
+    rest.expect_status(200);
+    assert_eq!(rest.data()["status"], "refunded");
+    let refunded = order_of(&app, &jane, &order).await;
+    assert_eq!(refunded["status"], "refunded");
+    assert_eq!(refunded["paymentStatus"], "REFUNDED");
+    assert_eq!(stock_of(&app, &product).await, 6, "the stock goes back on the shelf");
+    // localstripe's charge.refunded webhooks arrive later and change nothing.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(stock_of(&app, &product).await, 6);
+
+    app.send_as("POST", &format!("/api/v1/payments/{payment}/refund"), &admin, json!({}))
+        .await
+        .expect_status(400);
+}
+
+#[tokio::test]
+async fn a_poison_fulfilment_message_ends_in_the_dead_letter_queue() {
+    let app = TestApp::spawn().await;
+    let response = app
+        .gateway_functions()
+        .call_sqs("order-fulfillment", shop_tests::sqs_event(&["not json".to_owned()]))
+        .await
+        .unwrap();
+    assert_eq!(response.batch_item_failures.len(), 1, "reported, not swallowed");
+
+    let url = app.stack.queue_url("OrderFulfillmentQueue").unwrap().to_owned();
+    app.clients
+        .sqs
+        .send_message()
+        .queue_url(&url)
+        .message_body("{\"type\": \"fulfill\"}")
+        .send()
+        .await
+        .unwrap();
+    for _ in 0..5 {
+        app.run_consumer("OrderFulfillmentQueue", "order-fulfillment").await;
+    }
+    assert_eq!(app.queue_depth("OrderFulfillmentQueue").await, 0);
+    let dead = app.drain_queue("OrderFulfillmentDLQ").await;
+    assert_eq!(dead, [json!({"type": "fulfill"})]);
+}
+
+#[tokio::test]
+async fn the_daily_report_adds_up_the_day_and_alerts_on_low_stock() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin(&email("admin")).await;
+    let jane = app.customer(&email("jane")).await;
+    let product = product(&app, &admin, 40.00, 8).await;
+    let paid = reserved_order(&app, &jane, &product, 3).await;
+    let payment = start_payment(&app, &jane, &paid).await;
+    app.send_as(
+        "POST",
+        &format!("/api/v1/payments/{payment}/confirm"),
+        &jane,
+        json!({"paymentMethod": "pm_card_visa"}),
+    )
+    .await
+    .expect_status(200);
+    app.run_consumer("OrderFulfillmentQueue", "order-fulfillment").await;
+    let unpaid = reserved_order(&app, &jane, &product, 1).await;
+    app.send_as(
+        "POST",
+        &format!("/api/v1/orders/{unpaid}/cancel"),
+        &jane,
+        json!({"reason": "changed my mind"}),
+    )
+    .await
+    .expect_status(200);
+    app.drain_queue("NotificationsQueue").await;
+
+    let today = time::OffsetDateTime::now_utc().date().to_string();
+    let run = app
+        .gateway_functions()
+        .call_job(
+            "daily-report",
+            json!({"detail-type": "Scheduled Event", "time": "2026-01-01T00:05:00Z", "detail": {"date": today}}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(run, json!({"date": today, "orders": 2, "lowStockAlerts": 1}));
+    let alerts = app.drain_queue("NotificationsQueue").await;
+    assert_eq!(alerts.len(), 1);
+    assert_eq!(alerts[0]["type"], "low_stock");
+    assert_eq!(alerts[0]["productId"], product.as_str());
+
+    app.get_as(&format!("/api/v1/admin/analytics/daily?date={today}"), &jane)
+        .await
+        .expect_status(403);
+    let report = app
+        .get_as(&format!("/api/v1/admin/analytics/daily?date={today}"), &admin)
+        .await;
+    report.expect_status(200);
+    let report = report.data();
+    assert_eq!(report["orders"], 2);
+    assert_eq!(report["paidOrders"], 1);
+    assert_eq!(report["cancellations"], 1);
+    assert_eq!(report["unitsSold"], 3);
+    assert_eq!(report["revenue"], json!(139.60), "120.00 + 9.60 tax + 10.00 shipping");
+    assert_eq!(report["topProducts"][0]["productId"], product.as_str());
+
+    let bad = app.get_as("/api/v1/admin/analytics/daily?date=yesterday", &admin).await;
+    bad.expect_status(400);
+    assert_eq!(bad.bad_fields(), ["date"]);
+    app.get_as("/api/v1/admin/analytics/daily?date=2001-01-01", &admin)
+        .await
+        .expect_status(404);
+
+    // The alert is mailed once, even when a retried schedule runs the job again.
+    let sku = app
+        .call(HttpCall::new("GET", &format!("/api/v1/products/{product}")))
+        .await
+        .data()["sku"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for _ in 0..2 {
+        app.gateway_functions()
+            .call_job("daily-report", json!({"detail": {"date": today}}))
+            .await
+            .unwrap();
+        app.run_consumer("NotificationsQueue", "notifications").await;
+    }
+    let alerts = subjects(&app.mails_to("operations@shop.local"));
+    assert_eq!(alerts.iter().filter(|s| s.contains(&sku)).count(), 1, "{alerts:?}");
+}
+
+#[tokio::test]
+async fn a_customer_who_opts_out_of_marketing_still_gets_order_mail() {
+    let app = TestApp::spawn().await;
+    let jane_email = email("jane");
+    let jane = app.customer(&jane_email).await;
+
+    let settings = app.get_as("/api/v1/notifications/settings", &jane).await;
+    settings.expect_status(200);
+    assert_eq!(settings.data()["marketing"], true);
+    let invalid = app
+        .send_as(
+            "PUT",
+            "/api/v1/notifications/settings",
+            &jane,
+            json!({"marketing": "no"}),
+        )
+        .await;
+    invalid.expect_status(400);
+    assert_eq!(invalid.bad_fields(), ["marketing"]);
+    app.send_as(
+        "PUT",
+        "/api/v1/notifications/settings",
+        &jane,
+        json!({"marketing": false}),
+    )
+    .await
+    .expect_status(200);
+    assert_eq!(
+        app.get_as("/api/v1/notifications/settings", &jane).await.data()["marketing"],
+        false
+    );
+
+    app.send_as(
+        "POST",
+        "/api/v1/auth/password-reset",
+        &jane,
+        json!({"email": jane_email}),
+    )
+    .await
+    .expect_status(202);
+    let report = app.run_consumer("NotificationsQueue", "notifications").await;
+    assert_eq!(report.failed, 0);
+
+    let subjects = subjects(&app.mails_to(&jane_email));
+    assert!(!subjects.iter().any(|s| s.starts_with("Welcome")), "{subjects:?}");
+    assert!(subjects.iter().any(|s| s.starts_with("Reset your")), "{subjects:?}");
+    let history = app.get_as("/api/v1/notifications", &jane).await;
+    let statuses: Vec<(String, String)> = history.data()["notifications"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| {
+            (
+                n["type"].as_str().unwrap().to_owned(),
+                n["status"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert!(
+        statuses.contains(&("welcome".to_owned(), "SKIPPED".to_owned())),
+        "{statuses:?}"
+    );
+    assert!(
+        statuses.contains(&("password_reset".to_owned(), "SENT".to_owned())),
+        "{statuses:?}"
+    );
+}
