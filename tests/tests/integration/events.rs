@@ -78,7 +78,24 @@ const COMMERCE_EVENTS: [(&str, &str); 19] = events![
     "admin-api-delete-coupon.json",
 ];
 
-const WORKER_EVENTS: [(&str, &str); 2] = events!["inventory-reservation-sqs.json", "order-sweeper-schedule.json"];
+const PAYMENTS_EVENTS: [(&str, &str); 8] = events![
+    "users-api-list-notifications.json",
+    "users-api-get-notification-settings.json",
+    "users-api-update-notification-settings.json",
+    "payments-api-create-payment.json",
+    "payments-api-confirm-payment.json",
+    "payments-api-webhook.json",
+    "payments-api-refund-payment.json",
+    "admin-api-daily-analytics.json",
+];
+
+const WORKER_EVENTS: [(&str, &str); 5] = events![
+    "inventory-reservation-sqs.json",
+    "order-sweeper-schedule.json",
+    "order-fulfillment-sqs.json",
+    "notifications-sqs.json",
+    "daily-report-schedule.json",
+];
 
 const SAMPLE_ADDRESS_ID: &str = "addr_01JD0000000000000000000000";
 const SAMPLE_USER_ID: &str = "usr_01JD0000000000000000000000";
@@ -96,6 +113,7 @@ fn every_event_file_is_covered() {
         .iter()
         .chain(&CATALOG_API_EVENTS)
         .chain(&COMMERCE_EVENTS)
+        .chain(&PAYMENTS_EVENTS)
         .chain(&WORKER_EVENTS)
         .map(|(name, _)| (*name).to_owned())
         .collect();
@@ -109,18 +127,32 @@ async fn invoke(app: &TestApp, name: &str, substitutions: &[(&str, &str)]) -> (u
         .iter()
         .chain(&CATALOG_API_EVENTS)
         .chain(&COMMERCE_EVENTS)
+        .chain(&PAYMENTS_EVENTS)
         .find(|(file, _)| *file == name)
         .unwrap();
     let mut text = (*raw).to_owned();
     for (placeholder, value) in substitutions {
         text = text.replace(placeholder, value);
     }
+    if text.contains("STRIPE_SIGNATURE") {
+        // Signed as Stripe signs, over the body as sent.
+        let event: Value = serde_json::from_str(&text).unwrap();
+        let signature = shop_tests::stripe_signature(event["body"].as_str().unwrap(), shop_tests::WEBHOOK_SECRET);
+        text = text.replace("STRIPE_SIGNATURE", &signature);
+    }
     let request =
         lambda_http::request::from_str(&text).unwrap_or_else(|err| panic!("{name} is not an API Gateway event: {err}"));
-    let function = ["users-api", "catalog-api", "cart-api", "orders-api", "admin-api"]
-        .into_iter()
-        .find(|prefix| name.starts_with(prefix))
-        .unwrap();
+    let function = [
+        "users-api",
+        "catalog-api",
+        "cart-api",
+        "orders-api",
+        "admin-api",
+        "payments-api",
+    ]
+    .into_iter()
+    .find(|prefix| name.starts_with(prefix))
+    .unwrap();
     let response = app.gateway.functions.call_http(function, request).await.unwrap();
     let body = serde_json::from_slice(response.body().as_ref()).unwrap_or(Value::Null);
     (response.status().as_u16(), body)
@@ -561,5 +593,142 @@ async fn each_cart_orders_and_admin_event_gets_its_documented_status() {
         report,
         serde_json::json!({"expired": 0, "redriven": 0}),
         "order-sweeper-schedule.json"
+    );
+}
+
+const SAMPLE_PAYMENT_ID: &str = "pi_01JD0000000000000000000000";
+
+#[tokio::test]
+async fn each_payments_notifications_and_report_event_gets_its_documented_status() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin(&email("admin")).await;
+    let jane = app.customer(&email("jane")).await;
+    let expect = |name: &str, (status, body): (u16, Value), wanted: u16| {
+        assert_eq!(status, wanted, "{name}: {body}");
+        body
+    };
+    let as_jane = [("ACCESS_TOKEN", jane.access_token.as_str())];
+    expect(
+        "list-notifications",
+        invoke(&app, "users-api-list-notifications.json", &as_jane).await,
+        200,
+    );
+    expect(
+        "get-notification-settings",
+        invoke(&app, "users-api-get-notification-settings.json", &as_jane).await,
+        200,
+    );
+    let updated = expect(
+        "update-notification-settings",
+        invoke(&app, "users-api-update-notification-settings.json", &as_jane).await,
+        200,
+    );
+    assert_eq!(updated["data"]["marketing"], false);
+
+    let (_, batch) = WORKER_EVENTS[3];
+    let response = app
+        .gateway
+        .functions
+        .call_sqs("notifications", serde_json::from_str(batch).unwrap())
+        .await
+        .unwrap();
+    assert!(response.batch_item_failures.is_empty(), "notifications-sqs.json");
+
+    let category = app.category(&admin, "Audio", None).await;
+    let product = app
+        .product(&admin, &category, serde_json::json!({"price": 20.00, "stock": 20}))
+        .await;
+    app.send_as(
+        "POST",
+        "/api/v1/cart/items",
+        &jane,
+        serde_json::json!({"productId": product["productId"], "quantity": 1}),
+    )
+    .await
+    .expect_status(201);
+    let address = serde_json::json!({"street": "123 Main St", "city": "New York", "state": "NY", "zipCode": "10001", "country": "USA"});
+    let order = app
+        .send_as(
+            "POST",
+            "/api/v1/orders",
+            &jane,
+            serde_json::json!({"shippingAddress": address, "billingAddress": address, "paymentMethod": {"type": "credit_card", "token": "tok_visa_1234"}}),
+        )
+        .await;
+    order.expect_status(201);
+    let order = order.data()["orderId"].as_str().unwrap().to_owned();
+    app.run_consumer("InventoryReservationQueue", "inventory-reservation")
+        .await;
+
+    let on_order = [
+        ("ACCESS_TOKEN", jane.access_token.as_str()),
+        (SAMPLE_ORDER_ID, order.as_str()),
+    ];
+    let created = expect(
+        "create-payment",
+        invoke(&app, "payments-api-create-payment.json", &on_order).await,
+        201,
+    );
+    let payment = created["data"]["paymentId"].as_str().unwrap().to_owned();
+    let on_payment = [
+        ("ACCESS_TOKEN", jane.access_token.as_str()),
+        (SAMPLE_PAYMENT_ID, payment.as_str()),
+        (SAMPLE_ORDER_ID, order.as_str()),
+    ];
+    expect(
+        "confirm-payment",
+        invoke(&app, "payments-api-confirm-payment.json", &on_payment).await,
+        200,
+    );
+    let hook = expect(
+        "webhook",
+        invoke(&app, "payments-api-webhook.json", &on_payment).await,
+        200,
+    );
+    assert_eq!(
+        hook["data"]["outcome"], "unchanged",
+        "the confirm call already applied it"
+    );
+
+    app.drain_queue("OrderFulfillmentQueue").await;
+    let (_, batch) = WORKER_EVENTS[2];
+    let response = app
+        .gateway
+        .functions
+        .call_sqs(
+            "order-fulfillment",
+            serde_json::from_str(&batch.replace(SAMPLE_ORDER_ID, &order)).unwrap(),
+        )
+        .await
+        .unwrap();
+    assert!(response.batch_item_failures.is_empty(), "order-fulfillment-sqs.json");
+    let processing = app.get_as(&format!("/api/v1/orders/{order}"), &jane).await;
+    assert_eq!(processing.data()["status"], "processing");
+
+    let as_admin = [
+        ("ACCESS_TOKEN", admin.access_token.as_str()),
+        (SAMPLE_PAYMENT_ID, payment.as_str()),
+    ];
+    expect(
+        "refund-payment",
+        invoke(&app, "payments-api-refund-payment.json", &as_admin).await,
+        200,
+    );
+
+    let (_, schedule) = WORKER_EVENTS[4];
+    let run = app
+        .gateway
+        .functions
+        .call_job("daily-report", serde_json::from_str(schedule).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(
+        run["date"], "2026-11-20",
+        "daily-report-schedule.json reports the day before"
+    );
+    expect(
+        "daily-analytics",
+        invoke(&app, "admin-api-daily-analytics.json", &as_admin).await,
+        200,
     );
 }
