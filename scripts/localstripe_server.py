@@ -29,6 +29,7 @@ import os
 import pickle
 import sys
 import time
+import urllib.parse
 
 from aiohttp import web
 from localstripe import resources, webhooks
@@ -270,7 +271,9 @@ async def replay_idempotent_requests(request, handler):
     if request.method != "POST" or not key:
         return await handler(request)
     store_key = f"idempotency_key:{key}"
-    sent = (request.path, await request.read())
+    # Stripe compares the parameters, not the order they were encoded in.
+    body = (await request.read()).decode("utf-8", "replace")
+    sent = (request.path, sorted(urllib.parse.parse_qsl(body, keep_blank_values=True)))
     saved = resources.store.get(store_key)
     if saved is not None:
         first_sent, status, body = saved

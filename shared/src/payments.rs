@@ -10,7 +10,7 @@ use serde::Serialize;
 use serde_json::Value;
 use sha2::Sha256;
 use stripe::{Client, ClientBuilder, IdempotencyKey, RequestStrategy, StripeError, StripeRequest};
-use stripe_core::payment_intent::{ConfirmPaymentIntent, CreatePaymentIntent};
+use stripe_core::payment_intent::{ConfirmPaymentIntent, CreatePaymentIntent, RetrievePaymentIntent};
 use stripe_core::refund::CreateRefund;
 use tokio::sync::OnceCell;
 
@@ -214,6 +214,21 @@ impl Payments {
             ));
         }
         let keys = self.keys().await?;
+        if let Some(existing) = &order.payment {
+            // Asked again: the intent the order already has (Stripe forgets idempotency keys after a day).
+            let intent = RetrievePaymentIntent::new(existing.intent_id.as_str())
+                .send(&keys.client)
+                .await
+                .map_err(|e| stripe_error(&e))?;
+            return Ok(PaymentView {
+                payment_id: existing.intent_id.clone(),
+                order_id,
+                amount: Money::from_cents(intent.amount),
+                currency: order.currency.clone(),
+                status: intent.status.to_string(),
+                client_secret: intent.client_secret,
+            });
+        }
         let currency: stripe_types::Currency = order
             .currency
             .to_lowercase()

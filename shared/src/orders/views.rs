@@ -8,7 +8,7 @@ use crate::domain::{
     AddressInput, CouponCode, Money, OrderId, OrderStatus, PaymentStatus, ProductId, ReservationStatus, Sku, Summary,
     Timestamp, UserId, VariantId,
 };
-use crate::store::orders::{OrderRecord, TimelineEntry, Totals, Tracking};
+use crate::store::orders::{OrderRecord, PaymentRecord, TimelineEntry, Totals, Tracking};
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -68,6 +68,9 @@ pub struct OrderView {
     pub billing_address: AddressInput,
     pub payment_method: PaymentMethodView,
     pub payment_status: PaymentStatus,
+    /// The Stripe payment, once one was started (`POST /api/v1/payments`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub payment: Option<PaymentDetails>,
     pub reservation: ReservationView,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tracking: Option<Tracking>,
@@ -109,6 +112,7 @@ impl From<&OrderRecord> for OrderView {
                 kind: order.payment_method.kind.clone(),
             },
             payment_status: order.payment_status,
+            payment: order.payment.as_ref().map(PaymentDetails::from),
             reservation: ReservationView {
                 status: order.reservation,
                 expires_at: order.reservation_expires_at.map(Timestamp::from_unix),
@@ -147,6 +151,53 @@ impl OrderSummaryView {
             item_count: order.lines.iter().map(|l| l.quantity).sum(),
             created_at: order.created_at,
             estimated_delivery: order.estimated_delivery,
+        }
+    }
+}
+
+/// The order's payment as a customer or admin sees it (amounts in the order's currency).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PaymentDetails {
+    pub payment_id: String,
+    pub amount: Money,
+    pub amount_refunded: Money,
+    /// Stripe's status of the PaymentIntent.
+    pub status: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_error: Option<String>,
+    pub refunds: Vec<RefundDetails>,
+    pub updated_at: Timestamp,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RefundDetails {
+    pub refund_id: String,
+    pub amount: Money,
+    pub status: String,
+    pub created_at: Timestamp,
+}
+
+impl From<&PaymentRecord> for PaymentDetails {
+    fn from(payment: &PaymentRecord) -> Self {
+        Self {
+            payment_id: payment.intent_id.clone(),
+            amount: Money::from_cents(payment.amount),
+            amount_refunded: Money::from_cents(payment.amount_refunded),
+            status: payment.status.clone(),
+            last_error: payment.last_error.clone(),
+            refunds: payment
+                .refunds
+                .iter()
+                .map(|refund| RefundDetails {
+                    refund_id: refund.refund_id.clone(),
+                    amount: Money::from_cents(refund.amount),
+                    status: refund.status.clone(),
+                    created_at: refund.created_at,
+                })
+                .collect(),
+            updated_at: payment.updated_at,
         }
     }
 }

@@ -334,6 +334,11 @@ async fn a_declined_card_leaves_the_order_payable_and_tells_the_customer() {
     let failed = order_of(&app, &jane, &order).await;
     assert_eq!(failed["status"], "pending");
     assert_eq!(failed["paymentStatus"], "FAILED");
+    assert_eq!(failed["payment"]["status"], "requires_payment_method");
+    assert!(
+        failed["payment"]["lastError"].as_str().unwrap().contains("declined"),
+        "{failed}"
+    );
 
     let bad = app
         .send_as(
@@ -427,6 +432,11 @@ async fn an_admin_refund_of_an_unshipped_order_returns_its_stock() {
     let refunded = order_of(&app, &jane, &order).await;
     assert_eq!(refunded["status"], "refunded");
     assert_eq!(refunded["paymentStatus"], "REFUNDED");
+    assert_eq!(refunded["payment"]["paymentId"], payment.as_str());
+    assert_eq!(refunded["payment"]["amountRefunded"], refunded["summary"]["total"]);
+    let refunds = refunded["payment"]["refunds"].as_array().unwrap();
+    assert_eq!(refunds.len(), 2);
+    assert_eq!(refunds[0]["amount"], json!(10.00));
     assert_eq!(stock_of(&app, &product).await, 6, "the stock goes back on the shelf");
     // localstripe's charge.refunded webhooks arrive later and change nothing.
     tokio::time::sleep(Duration::from_secs(2)).await;
