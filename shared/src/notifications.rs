@@ -81,7 +81,12 @@ impl Notifier {
             self.store.finish_notification(&record).await?;
             return Ok(Delivered::Skipped);
         }
-        self.mailer.send(&recipient, &content, &message.id).await?;
+        if let Err(err) = self.mailer.send(&recipient, &content, &message.id).await {
+            if let Err(release) = self.store.release_notification(&record).await {
+                tracing::warn!(error = %crate::http::error_chain(&release), "claim not released; it goes stale instead");
+            }
+            return Err(err.into());
+        }
         record.delivery = Delivery::Sent;
         record.sent_at = Some(Timestamp::now());
         self.store.finish_notification(&record).await?;

@@ -5,6 +5,7 @@
 
 use std::collections::HashMap;
 
+use futures::future::BoxFuture;
 use hmac::{Hmac, Mac};
 use serde::Serialize;
 use serde_json::Value;
@@ -21,7 +22,6 @@ use crate::http::{ApiError, ErrorCode, Form};
 use crate::messages::{FulfillmentAction, FulfillmentMessage, Notification, NotificationMessage, Queue};
 use crate::orders::Orders;
 use crate::secrets::{CachedSecret, Secret};
-use crate::store::StoreError;
 use crate::store::orders::{OrderChange, OrderRecord, PaymentRecord, RefundRecord, TimelineEntry};
 
 /// Stripe signs webhooks with a timestamp; older deliveries are refused (replays).
@@ -153,19 +153,15 @@ pub fn parse_refund(body: &[u8]) -> Result<Option<Money>, ApiError> {
 }
 
 impl Payments {
-    pub fn new(
-        orders: Orders,
-        fulfillment: Queue,
-        secrets: aws_sdk_secretsmanager::Client,
-        secret_id: &str,
-        api_base: Option<String>,
-    ) -> Self {
+    /// The Stripe keys come from the `stripe` secret (`{"secretKey", "webhookSecret"}`)
+    /// on first use; `endpoints.stripe` points the client at localstripe.
+    pub fn from_config(config: &crate::Config, clients: &crate::aws::AwsClients) -> Self {
         Self {
-            orders,
-            fulfillment,
-            secrets,
-            secret: CachedSecret::new(secret_id),
-            api_base,
+            orders: Orders::from_config(config, clients),
+            fulfillment: Queue::new(clients.sqs.clone(), &config.queues.fulfillment),
+            secrets: clients.secrets.clone(),
+            secret: CachedSecret::new(&config.secrets.stripe),
+            api_base: config.endpoints.stripe.clone(),
             keys: OnceCell::new(),
         }
     }
@@ -201,18 +197,7 @@ impl Payments {
     pub async fn start(&self, caller: &Caller, order_id: OrderId) -> Result<PaymentView, ApiError> {
         let order = self.orders.order_for(caller, order_id).await?;
         let now = Timestamp::now();
-        let reserved = order.reservation == ReservationStatus::Reserved
-            && order.reservation_expires_at.is_some_and(|at| at > now.unix());
-        if order.status != OrderStatus::Pending || order.payment_status == PaymentStatus::Paid || !reserved {
-            return Err(ApiError::new(
-                ErrorCode::PaymentFailed,
-                format!(
-                    "This order cannot be paid now (it is {}, stock {})",
-                    order.status,
-                    order.reservation.as_str().to_lowercase()
-                ),
-            ));
-        }
+        payable(&order, now)?;
         let keys = self.keys().await?;
         if let Some(existing) = &order.payment {
             // Asked again: the intent the order already has (Stripe forgets idempotency keys after a day).
@@ -291,9 +276,8 @@ impl Payments {
     #[tracing::instrument(skip_all, fields(intent = %intent))]
     pub async fn confirm(&self, caller: &Caller, intent: &str, payment_method: &str) -> Result<PaymentView, ApiError> {
         let order = self.order_of_intent(caller, intent).await?;
-        if order.payment_status == PaymentStatus::Paid {
-            return Err(ApiError::new(ErrorCode::PaymentFailed, "This order is already paid"));
-        }
+        // No charge for an order whose stock is no longer held (it would only be refunded).
+        payable(&order, Timestamp::now())?;
         let keys = self.keys().await?;
         let confirmed = ConfirmPaymentIntent::new(intent)
             .payment_method(payment_method)
@@ -466,20 +450,53 @@ impl Payments {
         Ok(if outcome { "applied" } else { "unchanged" })
     }
 
-    /// Runs `change`; a change already made (by the confirm call, or the same event
-    /// delivered before) is not an error: it returns false.
-    async fn apply(&self, order: &OrderRecord, change: &OrderChange, stock: Option<bool>) -> Result<bool, StoreError> {
-        match self.orders.store.change_order(order, change, stock).await {
-            Ok(()) => Ok(true),
-            Err(err) if err.failed_condition_at(0) || (change.event_id.is_some() && err.failed_condition_at(1)) => {
-                Ok(false)
-            }
-            Err(err) => Err(err),
+    /// Runs `change`. A change already made (the same event delivered before) is
+    /// [`Step::Done`]`(false)`; an order changed since it was read is [`Step::Raced`].
+    /// Stock of products deleted since is left out rather than failing for ever.
+    async fn apply(&self, order: &OrderRecord, change: &OrderChange, stock: Option<bool>) -> Result<Step, ApiError> {
+        let store = &self.orders.store;
+        let marker = change.event_id.is_some();
+        let mut result = store.change_order(order, change, stock).await;
+        if let (Err(err), Some(take)) = (&result, stock)
+            && !err.failed_condition_at(0)
+            && !(marker && err.failed_condition_at(1))
+            && err.failed_condition_after(usize::from(marker))
+        {
+            let existing = self.orders.existing_quantities(order).await?;
+            result = store.change_order_moving(order, change, Some((take, existing))).await;
+        }
+        match result {
+            Ok(()) => Ok(Step::Done(true)),
+            Err(err) if marker && err.failed_condition_at(1) => Ok(Step::Done(false)),
+            Err(err) if err.failed_condition_at(0) => Ok(Step::Raced),
+            Err(err) => Err(err.into()),
         }
     }
 
-    /// The payment succeeded: a pending order is confirmed and sent to fulfilment;
-    /// money taken for an order already cancelled goes back.
+    /// Runs `step` on the order; when another change got there first, reads the
+    /// order again and decides anew (a few times, then 503: Stripe retries).
+    async fn settle<'a>(
+        &'a self,
+        order: &OrderRecord,
+        step: impl Fn(OrderRecord) -> BoxFuture<'a, Result<Step, ApiError>>,
+    ) -> Result<bool, ApiError> {
+        let mut order = order.clone();
+        for _ in 0..RACE_ATTEMPTS {
+            if let Step::Done(applied) = step(order.clone()).await? {
+                return Ok(applied);
+            }
+            order = self
+                .orders
+                .store
+                .order(order.order_id)
+                .await?
+                .ok_or_else(|| ApiError::not_found("Order"))?;
+        }
+        Err(ApiError::unavailable(std::io::Error::other(
+            "the order kept changing while the payment was applied",
+        )))
+    }
+
     async fn succeeded(
         &self,
         order: &OrderRecord,
@@ -487,8 +504,50 @@ impl Payments {
         received: i64,
         event: Option<&str>,
     ) -> Result<bool, ApiError> {
+        self.settle(order, |o| {
+            Box::pin(async move { self.succeed_once(&o, intent, received, event).await })
+        })
+        .await
+    }
+
+    async fn failed(
+        &self,
+        order: &OrderRecord,
+        intent: &str,
+        reason: &str,
+        event: Option<&str>,
+    ) -> Result<bool, ApiError> {
+        self.settle(order, |o| {
+            Box::pin(async move { self.fail_once(&o, intent, reason, event).await })
+        })
+        .await
+    }
+
+    async fn refunded(
+        &self,
+        order: &OrderRecord,
+        total_refunded: i64,
+        refund: Option<RefundRecord>,
+        event: Option<&str>,
+    ) -> Result<bool, ApiError> {
+        self.settle(order, |o| {
+            let refund = refund.clone();
+            Box::pin(async move { self.refund_once(&o, total_refunded, refund, event).await })
+        })
+        .await
+    }
+
+    /// The payment succeeded: a pending order is confirmed and sent to fulfilment;
+    /// money taken for an order already cancelled goes back.
+    async fn succeed_once(
+        &self,
+        order: &OrderRecord,
+        intent: &str,
+        received: i64,
+        event: Option<&str>,
+    ) -> Result<Step, ApiError> {
         if order.payment_status == PaymentStatus::Paid || order.payment_status == PaymentStatus::Refunded {
-            return Ok(false);
+            return Ok(Step::Done(false));
         }
         let now = Timestamp::now();
         let payment = PaymentRecord {
@@ -514,8 +573,8 @@ impl Payments {
             }),
             ..OrderChange::from(order, now)
         };
-        if !self.apply(order, &change, None).await? {
-            return Ok(false);
+        if let step @ (Step::Raced | Step::Done(false)) = self.apply(order, &change, None).await? {
+            return Ok(step);
         }
         let action = if confirm {
             FulfillmentAction::Fulfill {
@@ -544,19 +603,19 @@ impl Payments {
                 tracing::error!(error = %crate::http::error_chain(&err), "confirmation notification not queued");
             }
         }
-        Ok(true)
+        Ok(Step::Done(true))
     }
 
     /// A failed attempt: recorded, the order stays payable.
-    async fn failed(
+    async fn fail_once(
         &self,
         order: &OrderRecord,
         intent: &str,
         reason: &str,
         event: Option<&str>,
-    ) -> Result<bool, ApiError> {
+    ) -> Result<Step, ApiError> {
         if order.payment_status == PaymentStatus::Paid || order.status != OrderStatus::Pending {
-            return Ok(false);
+            return Ok(Step::Done(false));
         }
         let now = Timestamp::now();
         let payment = PaymentRecord {
@@ -572,23 +631,23 @@ impl Payments {
             event_id: event.map(str::to_owned),
             ..OrderChange::from(order, now)
         };
-        Ok(self.apply(order, &change, None).await?)
+        self.apply(order, &change, None).await
     }
 
     /// `total_refunded` of the payment is refunded now: fully → REFUNDED (and the
     /// stock goes back if the order had not shipped), partly → PARTIALLY_REFUNDED.
-    async fn refunded(
+    async fn refund_once(
         &self,
         order: &OrderRecord,
         total_refunded: i64,
         refund: Option<RefundRecord>,
         event: Option<&str>,
-    ) -> Result<bool, ApiError> {
+    ) -> Result<Step, ApiError> {
         let Some(payment) = order.payment.clone() else {
-            return Ok(false);
+            return Ok(Step::Done(false));
         };
         if total_refunded <= payment.amount_refunded && refund.is_none() {
-            return Ok(false);
+            return Ok(Step::Done(false));
         }
         let now = Timestamp::now();
         let full = total_refunded >= payment.amount;
@@ -632,10 +691,10 @@ impl Payments {
             }),
             ..OrderChange::from(order, now)
         };
-        let applied = self
+        let step = self
             .apply(order, &change, (returns_stock && holds).then_some(false))
             .await?;
-        if applied && status == OrderStatus::Refunded {
+        if step == Step::Done(true) && status == OrderStatus::Refunded {
             let message = NotificationMessage::new(Notification::OrderStatus {
                 order_id: order.order_id,
                 user_id: order.user_id,
@@ -649,7 +708,7 @@ impl Payments {
                 tracing::error!(error = %crate::http::error_chain(&err), "refund notification not queued");
             }
         }
-        Ok(applied)
+        Ok(step)
     }
 
     /// The order-fulfillment consumer's refund of an order that cannot be fulfilled.
@@ -660,7 +719,10 @@ impl Payments {
         let Some(payment) = order.payment.clone() else {
             return Ok(false);
         };
-        if order.payment_status != PaymentStatus::Paid {
+        if !matches!(
+            order.payment_status,
+            PaymentStatus::Paid | PaymentStatus::PartiallyRefunded
+        ) {
             return Ok(false);
         }
         self.refund_amount(
@@ -673,6 +735,35 @@ impl Payments {
         Ok(true)
     }
 }
+
+/// Only a pending, unpaid order whose stock is still held can be paid.
+fn payable(order: &OrderRecord, now: Timestamp) -> Result<(), ApiError> {
+    let reserved = order.reservation == ReservationStatus::Reserved
+        && order.reservation_expires_at.is_some_and(|at| at > now.unix());
+    if order.status == OrderStatus::Pending && order.payment_status != PaymentStatus::Paid && reserved {
+        return Ok(());
+    }
+    Err(ApiError::new(
+        ErrorCode::PaymentFailed,
+        format!(
+            "This order cannot be paid now (it is {}, stock {})",
+            order.status,
+            order.reservation.as_str().to_lowercase()
+        ),
+    ))
+}
+
+/// What one attempt to apply a payment change came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Step {
+    /// Applied (true) or, already applied or not applicable, left alone (false).
+    Done(bool),
+    /// The order changed since it was read: read it again and decide anew.
+    Raced,
+}
+
+/// How often a payment change is re-decided on a fresh read before giving up.
+const RACE_ATTEMPTS: usize = 4;
 
 /// The payment record an order has whenever Stripe knows its intent (attached at creation).
 fn unreachable_payment(intent: &str) -> PaymentRecord {

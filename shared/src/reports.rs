@@ -158,11 +158,18 @@ impl Reports {
         let days = OrderStatus::ALL
             .iter()
             .map(|status| self.store.orders_created(*status, range.clone()));
-        let orders: Vec<OrderRecord> = futures::future::try_join_all(days)
-            .await?
-            .into_iter()
-            .flatten()
-            .collect();
+        // An order that changed status while the partitions were read shows up in
+        // two of them (or neither, which a rerun of the day fixes): keep its latest version.
+        let mut latest: HashMap<OrderId, OrderRecord> = HashMap::new();
+        for order in futures::future::try_join_all(days).await?.into_iter().flatten() {
+            match latest.get(&order.order_id) {
+                Some(seen) if seen.updated_at >= order.updated_at => {}
+                _ => {
+                    latest.insert(order.order_id, order);
+                }
+            }
+        }
+        let orders: Vec<OrderRecord> = latest.into_values().collect();
         let report = summarize(date, &orders, &self.currency);
         self.store
             .client()

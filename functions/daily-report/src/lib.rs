@@ -26,7 +26,7 @@ impl App {
     }
 }
 
-/// Reports on the day before the event's `time` (EventBridge runs it just after
+/// Reports on the day before the event's `time` (EventBridge runs it half an hour after
 /// midnight UTC); `detail.date` (`YYYY-MM-DD`) asks for a given day instead.
 pub async fn handle(app: &App, event: LambdaEvent<serde_json::Value>) -> Result<ReportRun, Error> {
     let date = match event.payload["detail"]["date"].as_str() {

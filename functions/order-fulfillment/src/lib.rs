@@ -8,8 +8,7 @@ use lambda_runtime::{Error, LambdaEvent};
 use shop::Config;
 use shop::aws::AwsClients;
 use shop::consumer::{self, RecordError};
-use shop::messages::{FulfillmentAction, FulfillmentMessage, Queue};
-use shop::orders::Orders;
+use shop::messages::{FulfillmentAction, FulfillmentMessage};
 use shop::payments::Payments;
 
 #[derive(Debug)]
@@ -19,15 +18,8 @@ pub struct App {
 
 impl App {
     pub fn new(config: &Config, clients: &AwsClients) -> Self {
-        let orders = Orders::from_config(config, clients);
         Self {
-            payments: Payments::new(
-                orders,
-                Queue::new(clients.sqs.clone(), &config.queues.fulfillment),
-                clients.secrets.clone(),
-                &config.secrets.stripe,
-                config.endpoints.stripe.clone(),
-            ),
+            payments: Payments::from_config(config, clients),
         }
     }
 }

@@ -8,8 +8,6 @@ use shop::aws::AwsClients;
 use shop::domain::OrderId;
 use shop::http::form_value::text;
 use shop::http::{ApiError, ApiResult, Form, Incoming, Reply};
-use shop::messages::Queue;
-use shop::orders::Orders;
 use shop::payments::{Payments, parse_payment_method, parse_refund};
 
 #[derive(Debug)]
@@ -20,15 +18,8 @@ pub struct App {
 
 impl App {
     pub fn new(config: &Config, clients: &AwsClients) -> Self {
-        let orders = Orders::from_config(config, clients);
         Self {
-            payments: Payments::new(
-                orders,
-                Queue::new(clients.sqs.clone(), &config.queues.fulfillment),
-                clients.secrets.clone(),
-                &config.secrets.stripe,
-                config.endpoints.stripe.clone(),
-            ),
+            payments: Payments::from_config(config, clients),
             tokens: Tokens::new(
                 clients.secrets.clone(),
                 &config.secrets.jwt_access,

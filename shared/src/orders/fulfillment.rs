@@ -22,6 +22,11 @@ impl Orders {
             return Ok(Handled::Skipped);
         }
         let now = Timestamp::now();
+        // Purchases first (plain puts, safe to repeat): a retry after a failure
+        // here finds the order still confirmed and does both again.
+        self.record_purchases(&order, now)
+            .await
+            .map_err(|err| StoreError::Request(Box::new(std::io::Error::other(err.to_string()))))?;
         let change = OrderChange {
             status: OrderStatus::Processing,
             reservation: ReservationStatus::Committed,
@@ -34,9 +39,6 @@ impl Orders {
             Err(err) if err.failed_condition_at(0) => return Ok(Handled::Skipped),
             Err(err) => return Err(err),
         }
-        self.record_purchases(&order, now)
-            .await
-            .map_err(|err| StoreError::Request(Box::new(std::io::Error::other(err.to_string()))))?;
         self.notify(&order, OrderStatus::Processing, None).await;
         tracing::info!("order fulfilled: processing");
         Ok(Handled::Done)

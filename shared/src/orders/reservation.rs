@@ -20,7 +20,8 @@ const CONFLICT_ATTEMPTS: u32 = 12;
 pub struct SweepReport {
     /// Unpaid reservations that expired: cancelled and their stock given back.
     pub expired: usize,
-    /// Orders stuck without a reservation: their reservation message sent again.
+    /// Orders stuck without a reservation, or paid but not yet fulfilled when
+    /// their hold ran out: their reservation or fulfilment message sent again.
     pub redriven: usize,
 }
 
@@ -162,7 +163,10 @@ impl Orders {
                 tracing::info!(orderId = %order.order_id, reason, "order cancelled, stock released");
                 self.notify(order, OrderStatus::Cancelled, Some(reason.to_owned()))
                     .await;
-                if order.payment_status == crate::domain::PaymentStatus::Paid {
+                if matches!(
+                    order.payment_status,
+                    crate::domain::PaymentStatus::Paid | crate::domain::PaymentStatus::PartiallyRefunded
+                ) {
                     // Paid and cancelled before shipping: the money goes back.
                     let refund = crate::messages::FulfillmentMessage::new(crate::messages::FulfillmentAction::Refund {
                         order_id: order.order_id,
@@ -180,7 +184,7 @@ impl Orders {
     }
 
     /// The order's quantities of products and variants that still exist.
-    async fn existing_quantities(
+    pub(crate) async fn existing_quantities(
         &self,
         order: &OrderRecord,
     ) -> Result<crate::store::orders::StockQuantities, StoreError> {
@@ -237,6 +241,22 @@ impl Orders {
         )?;
         let mut report = SweepReport::default();
         for order in &expired {
+            if order.status == OrderStatus::Confirmed && order.payment_status == crate::domain::PaymentStatus::Paid {
+                // Paid in time, but its fulfilment message was lost or is late: ask again (fulfilling is idempotent).
+                let fulfil = crate::messages::FulfillmentMessage::new(crate::messages::FulfillmentAction::Fulfill {
+                    order_id: order.order_id,
+                });
+                match self.fulfillment.send(&fulfil).await {
+                    Ok(()) => report.redriven += 1,
+                    Err(err) => {
+                        tracing::error!(orderId = %order.order_id, error = %crate::http::error_chain(&err), "fulfilment not re-sent");
+                    }
+                }
+                continue;
+            }
+            if order.status != OrderStatus::Pending {
+                continue;
+            }
             // One order that cannot be handled must not hold up the others.
             match self.cancel_with_release(order, "reservation_expired").await {
                 Ok(Handled::Done) => report.expired += 1,

@@ -120,6 +120,25 @@ impl Store {
         output.item.map(from_item).transpose()
     }
 
+    /// Gives up a claim whose mail could not be sent, so the next delivery of the
+    /// message tries again at once (only this consumer's claim is removed).
+    pub async fn release_notification(&self, record: &NotificationRecord) -> Result<(), StoreError> {
+        let released = self
+            .client()
+            .delete_item()
+            .table_name(self.table())
+            .set_key(Some(record_key(record).primary()))
+            .condition_expression("delivery = :sending AND claimedAt = :mine")
+            .expression_attribute_values(":sending", string("SENDING"))
+            .expression_attribute_values(":mine", string(record.claimed_at.to_string()))
+            .send()
+            .await;
+        match released.map_err(StoreError::from) {
+            Ok(_) | Err(StoreError::ConditionFailed) => Ok(()),
+            Err(err) => Err(err),
+        }
+    }
+
     /// Records the outcome of a claimed message.
     pub async fn finish_notification(&self, record: &NotificationRecord) -> Result<(), StoreError> {
         self.client()

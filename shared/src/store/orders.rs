@@ -197,7 +197,9 @@ fn order_key(
         (ReservationStatus::Pending, OrderStatus::Pending) => {
             key.with_index(3, "RESERVATIONS#PENDING", format!("{:012}#{id}", created_at.unix()))
         }
-        (ReservationStatus::Reserved, OrderStatus::Pending) => key.with_index(
+        // Confirmed (paid) orders stay until fulfilment commits their stock, so the
+        // sweeper can re-send a fulfilment that never arrived.
+        (ReservationStatus::Reserved, OrderStatus::Pending | OrderStatus::Confirmed) => key.with_index(
             3,
             "RESERVATIONS#RESERVED",
             format!("{:012}#{id}", expires_at.unwrap_or(0)),

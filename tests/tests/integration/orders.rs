@@ -7,12 +7,12 @@ use shop_tests::{Session, TestApp, email, sqs_event};
 const ADDRESS: &str =
     r#"{"street": "123 Main St", "city": "New York", "state": "NY", "zipCode": "10001", "country": "USA"}"#;
 
-fn checkout_body() -> Value {
+pub(crate) fn checkout_body() -> Value {
     let address: Value = serde_json::from_str(ADDRESS).unwrap();
     json!({"shippingAddress": address, "billingAddress": address, "paymentMethod": {"type": "credit_card", "token": "tok_visa_1234"}})
 }
 
-async fn product(app: &TestApp, admin: &Session, price: f64, stock: i64) -> String {
+pub(crate) async fn product(app: &TestApp, admin: &Session, price: f64, stock: i64) -> String {
     let category = app.category(admin, &format!("Cat {}", ulid::Ulid::new()), None).await;
     let product = app
         .product(
@@ -24,7 +24,7 @@ async fn product(app: &TestApp, admin: &Session, price: f64, stock: i64) -> Stri
     product["productId"].as_str().unwrap().to_owned()
 }
 
-async fn fill_cart(app: &TestApp, customer: &Session, product: &str, quantity: u32) {
+pub(crate) async fn fill_cart(app: &TestApp, customer: &Session, product: &str, quantity: u32) {
     app.send_as(
         "POST",
         "/api/v1/cart/items",
@@ -35,7 +35,7 @@ async fn fill_cart(app: &TestApp, customer: &Session, product: &str, quantity: u
     .expect_status(201);
 }
 
-async fn stock_of(app: &TestApp, product: &str) -> i64 {
+pub(crate) async fn stock_of(app: &TestApp, product: &str) -> i64 {
     app.call(HttpCall::new("GET", &format!("/api/v1/products/{product}")))
         .await
         .data()["inventory"]
@@ -43,7 +43,7 @@ async fn stock_of(app: &TestApp, product: &str) -> i64 {
         .unwrap()
 }
 
-async fn order_of(app: &TestApp, customer: &Session, order: &str) -> Value {
+pub(crate) async fn order_of(app: &TestApp, customer: &Session, order: &str) -> Value {
     let response = app.get_as(&format!("/api/v1/orders/{order}"), customer).await;
     response.expect_status(200);
     response.data().clone()

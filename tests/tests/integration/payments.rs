@@ -6,34 +6,11 @@ use shop_local::HttpCall;
 use shop_tests::{Session, TestApp, WEBHOOK_SECRET, email, stripe_signature};
 use std::time::Duration;
 
-fn checkout_body() -> Value {
-    let address =
-        json!({"street": "123 Main St", "city": "New York", "state": "NY", "zipCode": "10001", "country": "USA"});
-    json!({"shippingAddress": address, "billingAddress": address, "paymentMethod": {"type": "credit_card", "token": "tok_visa_1234"}})
-}
-
-async fn product(app: &TestApp, admin: &Session, price: f64, stock: i64) -> String {
-    let category = app.category(admin, &format!("Cat {}", ulid::Ulid::new()), None).await;
-    let product = app
-        .product(
-            admin,
-            &category,
-            json!({"name": "Wireless Headphones", "price": price, "stock": stock, "lowStockThreshold": 5}),
-        )
-        .await;
-    product["productId"].as_str().unwrap().to_owned()
-}
+use super::orders::{checkout_body, fill_cart, order_of, product, stock_of};
 
 /// Cart → checkout → the inventory consumer holds the stock; returns the order id.
 async fn reserved_order(app: &TestApp, customer: &Session, product: &str, quantity: u32) -> String {
-    app.send_as(
-        "POST",
-        "/api/v1/cart/items",
-        customer,
-        json!({"productId": product, "quantity": quantity}),
-    )
-    .await
-    .expect_status(201);
+    fill_cart(app, customer, product, quantity).await;
     let created = app.send_as("POST", "/api/v1/orders", customer, checkout_body()).await;
     created.expect_status(201);
     let order = created.data()["orderId"].as_str().unwrap().to_owned();
@@ -46,20 +23,6 @@ async fn reserved_order(app: &TestApp, customer: &Session, product: &str, quanti
     order
 }
 
-async fn order_of(app: &TestApp, customer: &Session, order: &str) -> Value {
-    let response = app.get_as(&format!("/api/v1/orders/{order}"), customer).await;
-    response.expect_status(200);
-    response.data().clone()
-}
-
-async fn stock_of(app: &TestApp, product: &str) -> i64 {
-    app.call(HttpCall::new("GET", &format!("/api/v1/products/{product}")))
-        .await
-        .data()["inventory"]
-        .as_i64()
-        .unwrap()
-}
-
 async fn start_payment(app: &TestApp, customer: &Session, order: &str) -> String {
     let started = app
         .send_as("POST", "/api/v1/payments", customer, json!({"orderId": order}))
@@ -67,6 +30,16 @@ async fn start_payment(app: &TestApp, customer: &Session, order: &str) -> String
     started.expect_status(201);
     assert!(started.data()["clientSecret"].as_str().unwrap().contains("_secret_"));
     started.data()["paymentId"].as_str().unwrap().to_owned()
+}
+
+async fn confirm(app: &TestApp, customer: &Session, payment: &str, method: &str) -> shop_tests::TestResponse {
+    app.send_as(
+        "POST",
+        &format!("/api/v1/payments/{payment}/confirm"),
+        customer,
+        json!({"paymentMethod": method}),
+    )
+    .await
 }
 
 fn subjects(mails: &[String]) -> Vec<String> {
@@ -115,23 +88,11 @@ async fn a_customer_pays_the_order_ships_and_every_step_is_mailed() {
     assert_eq!(again.data()["amount"], json!(117.97));
 
     let stranger = app.customer(&email("stranger")).await;
-    app.send_as(
-        "POST",
-        &format!("/api/v1/payments/{payment}/confirm"),
-        &stranger,
-        json!({"paymentMethod": "pm_card_visa"}),
-    )
-    .await
-    .expect_status(404);
+    confirm(&app, &stranger, &payment, "pm_card_visa")
+        .await
+        .expect_status(404);
 
-    let confirmed = app
-        .send_as(
-            "POST",
-            &format!("/api/v1/payments/{payment}/confirm"),
-            &jane,
-            json!({"paymentMethod": "pm_card_visa"}),
-        )
-        .await;
+    let confirmed = confirm(&app, &jane, &payment, "pm_card_visa").await;
     confirmed.expect_status(200);
     assert_eq!(confirmed.data()["status"], "succeeded");
     let paid = order_of(&app, &jane, &order).await;
@@ -321,14 +282,7 @@ async fn a_declined_card_leaves_the_order_payable_and_tells_the_customer() {
     let order = reserved_order(&app, &jane, &product, 1).await;
     let payment = start_payment(&app, &jane, &order).await;
 
-    let declined = app
-        .send_as(
-            "POST",
-            &format!("/api/v1/payments/{payment}/confirm"),
-            &jane,
-            json!({"paymentMethod": "pm_card_visa_chargeDeclined"}),
-        )
-        .await;
+    let declined = confirm(&app, &jane, &payment, "pm_card_visa_chargeDeclined").await;
     declined.expect_status(400);
     assert_eq!(declined.code(), "BUS_003");
     let failed = order_of(&app, &jane, &order).await;
@@ -340,14 +294,7 @@ async fn a_declined_card_leaves_the_order_payable_and_tells_the_customer() {
         "{failed}"
     );
 
-    let bad = app
-        .send_as(
-            "POST",
-            &format!("/api/v1/payments/{payment}/confirm"),
-            &jane,
-            json!({"paymentMethod": "4242"}),
-        )
-        .await;
+    let bad = confirm(&app, &jane, &payment, "4242").await;
     bad.expect_status(400);
     assert_eq!(bad.bad_fields(), ["paymentMethod"]);
 
@@ -366,14 +313,7 @@ async fn a_declined_card_leaves_the_order_payable_and_tells_the_customer() {
         "{mails:?}"
     );
 
-    let retried = app
-        .send_as(
-            "POST",
-            &format!("/api/v1/payments/{payment}/confirm"),
-            &jane,
-            json!({"paymentMethod": "pm_card_visa"}),
-        )
-        .await;
+    let retried = confirm(&app, &jane, &payment, "pm_card_visa").await;
     retried.expect_status(200);
     wait_for_status(&app, &jane, &order, "paymentStatus", "PAID").await;
 }
@@ -387,14 +327,7 @@ async fn an_admin_refund_of_an_unshipped_order_returns_its_stock() {
     let product = product(&app, &admin, 25.00, 6).await;
     let order = reserved_order(&app, &jane, &product, 2).await;
     let payment = start_payment(&app, &jane, &order).await;
-    app.send_as(
-        "POST",
-        &format!("/api/v1/payments/{payment}/confirm"),
-        &jane,
-        json!({"paymentMethod": "pm_card_visa"}),
-    )
-    .await
-    .expect_status(200);
+    confirm(&app, &jane, &payment, "pm_card_visa").await.expect_status(200);
     app.run_consumer("OrderFulfillmentQueue", "order-fulfillment").await;
     assert_eq!(stock_of(&app, &product).await, 4);
 
@@ -482,14 +415,7 @@ async fn the_daily_report_adds_up_the_day_and_alerts_on_low_stock() {
     let product = product(&app, &admin, 40.00, 8).await;
     let paid = reserved_order(&app, &jane, &product, 3).await;
     let payment = start_payment(&app, &jane, &paid).await;
-    app.send_as(
-        "POST",
-        &format!("/api/v1/payments/{payment}/confirm"),
-        &jane,
-        json!({"paymentMethod": "pm_card_visa"}),
-    )
-    .await
-    .expect_status(200);
+    confirm(&app, &jane, &payment, "pm_card_visa").await.expect_status(200);
     app.run_consumer("OrderFulfillmentQueue", "order-fulfillment").await;
     let unpaid = reserved_order(&app, &jane, &product, 1).await;
     app.send_as(
@@ -624,4 +550,142 @@ async fn a_customer_who_opts_out_of_marketing_still_gets_order_mail() {
         statuses.contains(&("password_reset".to_owned(), "SENT".to_owned())),
         "{statuses:?}"
     );
+}
+
+/// A reserved order paid with `pm_card_visa`; returns (order, payment).
+async fn paid_order(app: &TestApp, customer: &Session, product: &str, quantity: u32) -> (String, String) {
+    let order = reserved_order(app, customer, product, quantity).await;
+    let payment = start_payment(app, customer, &order).await;
+    confirm(app, customer, &payment, "pm_card_visa")
+        .await
+        .expect_status(200);
+    (order, payment)
+}
+
+#[tokio::test]
+async fn a_paid_order_whose_fulfilment_was_lost_is_fulfilled_by_the_sweeper_not_cancelled() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin(&email("admin")).await;
+    let jane = app.customer(&email("jane")).await;
+    let product = product(&app, &admin, 15.00, 5).await;
+    let (order, _) = paid_order(&app, &jane, &product, 2).await;
+    app.drain_queue("OrderFulfillmentQueue").await;
+
+    let later = shop::domain::Timestamp::now().plus_seconds(60 * 60);
+    let report = app.orders().sweep(later).await.unwrap();
+    assert_eq!((report.expired, report.redriven), (0, 1));
+    assert_eq!(order_of(&app, &jane, &order).await["status"], "confirmed");
+    app.run_consumer("OrderFulfillmentQueue", "order-fulfillment").await;
+    let fulfilled = order_of(&app, &jane, &order).await;
+    assert_eq!(fulfilled["status"], "processing");
+    assert_eq!(fulfilled["paymentStatus"], "PAID");
+    assert_eq!(stock_of(&app, &product).await, 3);
+}
+
+#[tokio::test]
+async fn a_cancelled_order_cannot_be_charged() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin(&email("admin")).await;
+    let jane = app.customer(&email("jane")).await;
+    let product = product(&app, &admin, 15.00, 5).await;
+    let order = reserved_order(&app, &jane, &product, 1).await;
+    let payment = start_payment(&app, &jane, &order).await;
+    app.send_as("POST", &format!("/api/v1/orders/{order}/cancel"), &jane, json!({}))
+        .await
+        .expect_status(200);
+
+    let refused = confirm(&app, &jane, &payment, "pm_card_visa").await;
+    refused.expect_status(400);
+    assert_eq!(refused.code(), "BUS_003");
+    let cancelled = order_of(&app, &jane, &order).await;
+    assert_eq!(cancelled["paymentStatus"], "UNPAID");
+    assert_eq!(cancelled["payment"]["status"], "requires_payment_method");
+}
+
+#[tokio::test]
+async fn cancelling_a_partly_refunded_order_refunds_the_rest_even_when_a_product_is_gone() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin(&email("admin")).await;
+    let jane = app.customer(&email("jane")).await;
+    let kept = product(&app, &admin, 15.00, 5).await;
+    let category = app.category(&admin, "Spares", None).await;
+    let gone = app
+        .product(
+            &admin,
+            &category,
+            json!({"name": "Spare Cable", "price": 20.00, "stock": 5}),
+        )
+        .await["productId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    fill_cart(&app, &jane, &gone, 1).await;
+    let order = reserved_order(&app, &jane, &kept, 1).await;
+    let payment = start_payment(&app, &jane, &order).await;
+    confirm(&app, &jane, &payment, "pm_card_visa").await.expect_status(200);
+    app.send_as(
+        "POST",
+        &format!("/api/v1/payments/{payment}/refund"),
+        &admin,
+        json!({"amount": 5.00}),
+    )
+    .await
+    .expect_status(200);
+    for path in [
+        format!("/api/v1/products/{gone}"),
+        format!("/api/v1/products/{gone}?permanent=true"),
+    ] {
+        app.send_as("DELETE", &path, &admin, json!(null))
+            .await
+            .expect_status(200);
+    }
+
+    app.send_as("POST", &format!("/api/v1/orders/{order}/cancel"), &jane, json!({}))
+        .await
+        .expect_status(200);
+    assert_eq!(stock_of(&app, &kept).await, 5, "what still exists goes back");
+    let report = app.run_consumer("OrderFulfillmentQueue", "order-fulfillment").await;
+    assert_eq!(report.failed, 0);
+    let refunded = order_of(&app, &jane, &order).await;
+    assert_eq!(refunded["status"], "cancelled");
+    assert_eq!(refunded["paymentStatus"], "REFUNDED");
+    assert_eq!(refunded["payment"]["amountRefunded"], refunded["summary"]["total"]);
+}
+
+#[tokio::test]
+async fn a_full_refund_returns_the_stock_that_still_exists() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin(&email("admin")).await;
+    let jane = app.customer(&email("jane")).await;
+    let kept = product(&app, &admin, 15.00, 5).await;
+    let category = app.category(&admin, "Spares", None).await;
+    let gone = app
+        .product(
+            &admin,
+            &category,
+            json!({"name": "Spare Cable", "price": 20.00, "stock": 5}),
+        )
+        .await["productId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    fill_cart(&app, &jane, &gone, 1).await;
+    let (order, payment) = paid_order(&app, &jane, &kept, 2).await;
+    assert_eq!(stock_of(&app, &kept).await, 3);
+    for path in [
+        format!("/api/v1/products/{gone}"),
+        format!("/api/v1/products/{gone}?permanent=true"),
+    ] {
+        app.send_as("DELETE", &path, &admin, json!(null))
+            .await
+            .expect_status(200);
+    }
+
+    app.send_as("POST", &format!("/api/v1/payments/{payment}/refund"), &admin, json!({}))
+        .await
+        .expect_status(200);
+    let refunded = order_of(&app, &jane, &order).await;
+    assert_eq!(refunded["status"], "refunded");
+    assert_eq!(refunded["reservation"]["status"], "RELEASED");
+    assert_eq!(stock_of(&app, &kept).await, 5);
 }
