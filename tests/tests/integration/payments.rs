@@ -76,6 +76,16 @@ async fn a_customer_pays_the_order_ships_and_every_step_is_mailed() {
     let jane_email = email("jane");
     let jane = app.customer(&jane_email).await;
     let product = product(&app, &admin, 49.99, 10).await;
+    let browsed = app.call(HttpCall::new("GET", "/api/v1/products?limit=50")).await;
+    browsed.expect_status(200);
+    assert!(
+        browsed.data()["products"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["productId"] == product.as_str()),
+        "the product is in the catalog"
+    );
     let order = reserved_order(&app, &jane, &product, 2).await;
 
     let payment = start_payment(&app, &jane, &order).await;
@@ -92,14 +102,24 @@ async fn a_customer_pays_the_order_ships_and_every_step_is_mailed() {
         .await
         .expect_status(404);
 
-    let confirmed = confirm(&app, &jane, &payment, "pm_card_visa").await;
-    confirmed.expect_status(200);
-    assert_eq!(confirmed.data()["status"], "succeeded");
-    let paid = order_of(&app, &jane, &order).await;
-    assert_eq!(paid["status"], "confirmed");
+    // The customer pays in the browser (Stripe.js confirms with the client secret):
+    // only localstripe's signed payment_intent.succeeded webhook tells the API.
+    let stripe = stripe::ClientBuilder::new("sk_test_local")
+        .url(std::env::var("STRIPE_API_BASE").unwrap())
+        .build()
+        .unwrap();
+    let paid_in_browser = stripe_core::payment_intent::ConfirmPaymentIntent::new(payment.as_str())
+        .payment_method("pm_card_visa")
+        .send(&stripe)
+        .await
+        .unwrap();
+    assert_eq!(paid_in_browser.status.to_string(), "succeeded");
+    let paid = wait_for_status(&app, &jane, &order, "status", "confirmed").await;
     assert_eq!(paid["paymentStatus"], "PAID");
-    // localstripe's own payment_intent.succeeded arrives about a second later and changes nothing.
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(paid["payment"]["status"], "succeeded");
+    let twice = confirm(&app, &jane, &payment, "pm_card_visa").await;
+    twice.expect_status(400);
+    assert_eq!(twice.code(), "BUS_003", "paid once, never twice");
     assert_eq!(
         app.queue_depth("OrderFulfillmentQueue").await,
         1,
