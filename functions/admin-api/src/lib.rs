@@ -30,11 +30,7 @@ impl App {
                 notifications: shop::messages::Queue::new(clients.sqs.clone(), &config.queues.notifications),
                 currency: config.commerce.currency.clone(),
             },
-            tokens: Tokens::new(
-                clients.secrets.clone(),
-                &config.secrets.jwt_access,
-                &config.secrets.jwt_refresh,
-            ),
+            tokens: Tokens::from_config(config, clients),
         }
     }
 }

@@ -27,11 +27,7 @@ impl App {
                 store: Store::new(clients.dynamodb.clone(), &config.table_name),
                 settings: config.commerce.clone(),
             },
-            tokens: Tokens::new(
-                clients.secrets.clone(),
-                &config.secrets.jwt_access,
-                &config.secrets.jwt_refresh,
-            ),
+            tokens: Tokens::from_config(config, clients),
         }
     }
 }

@@ -40,11 +40,7 @@ impl App {
                 Store::new(clients.dynamodb.clone(), &config.table_name),
                 config.catalog.clone(),
             ),
-            tokens: Tokens::new(
-                clients.secrets.clone(),
-                &config.secrets.jwt_access,
-                &config.secrets.jwt_refresh,
-            ),
+            tokens: Tokens::from_config(config, clients),
         }
     }
 

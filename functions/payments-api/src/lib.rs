@@ -20,11 +20,7 @@ impl App {
     pub fn new(config: &Config, clients: &AwsClients) -> Self {
         Self {
             payments: Payments::from_config(config, clients),
-            tokens: Tokens::new(
-                clients.secrets.clone(),
-                &config.secrets.jwt_access,
-                &config.secrets.jwt_refresh,
-            ),
+            tokens: Tokens::from_config(config, clients),
         }
     }
 }

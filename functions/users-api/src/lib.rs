@@ -30,11 +30,7 @@ impl App {
         Self {
             users: Users {
                 store: Store::new(clients.dynamodb.clone(), &config.table_name),
-                tokens: Tokens::new(
-                    clients.secrets.clone(),
-                    &config.secrets.jwt_access,
-                    &config.secrets.jwt_refresh,
-                ),
+                tokens: Tokens::from_config(config, clients),
                 notifications: Queue::new(clients.sqs.clone(), &config.queues.notifications),
             },
         }

@@ -179,6 +179,15 @@ pub struct Tokens {
 }
 
 impl Tokens {
+    /// The signing keys named by the configuration, read on first use.
+    pub fn from_config(config: &crate::Config, clients: &crate::aws::AwsClients) -> Self {
+        Self::new(
+            clients.secrets.clone(),
+            &config.secrets.jwt_access,
+            &config.secrets.jwt_refresh,
+        )
+    }
+
     pub fn new(client: aws_sdk_secretsmanager::Client, access_secret_id: &str, refresh_secret_id: &str) -> Self {
         Self {
             client,

@@ -186,15 +186,17 @@ impl Orders {
     /// Marks every product of a confirmed order as bought by its customer (reviews become verified).
     pub async fn record_purchases(&self, order: &OrderRecord, at: Timestamp) -> Result<(), crate::store::StoreError> {
         let mut seen = std::collections::BTreeSet::new();
-        for line in order.lines.iter().filter(|l| seen.insert(l.product_id)) {
-            let purchase = PurchaseRecord {
+        let purchases: Vec<PurchaseRecord> = order
+            .lines
+            .iter()
+            .filter(|l| seen.insert(l.product_id))
+            .map(|line| PurchaseRecord {
                 user_id: order.user_id,
                 product_id: line.product_id,
                 order_id: order.order_id.to_string(),
                 purchased_at: at,
-            };
-            self.store.record_purchase(&purchase).await?;
-        }
-        Ok(())
+            })
+            .collect();
+        self.store.record_purchases(&purchases).await
     }
 }

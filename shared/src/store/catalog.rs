@@ -974,17 +974,22 @@ impl Store {
     }
 
     /// Records a purchase (the orders work calls this when an order is confirmed).
-    pub async fn record_purchase(&self, purchase: &PurchaseRecord) -> Result<(), StoreError> {
-        self.client()
-            .put_item()
-            .table_name(self.table())
-            .set_item(Some(to_item(
-                &keys::purchase(purchase.user_id, purchase.product_id),
-                purchase,
-            )?))
-            .send()
-            .await?;
-        Ok(())
+    /// Puts the purchase records (plain overwrites: safe to repeat), 25 per request.
+    pub async fn record_purchases(&self, purchases: &[PurchaseRecord]) -> Result<(), StoreError> {
+        let requests = purchases
+            .iter()
+            .map(|purchase| {
+                let item = to_item(&keys::purchase(purchase.user_id, purchase.product_id), purchase)?;
+                let put = aws_sdk_dynamodb::types::PutRequest::builder()
+                    .set_item(Some(item))
+                    .build()
+                    .map_err(|e| StoreError::Request(Box::new(e)))?;
+                Ok(aws_sdk_dynamodb::types::WriteRequest::builder()
+                    .put_request(put)
+                    .build())
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        self.write_batches(requests).await
     }
 
     // ---- wishlist ----

@@ -746,6 +746,12 @@ impl Store {
                 }
                 tokio::time::sleep(std::time::Duration::from_millis(25 << attempt)).await;
             }
+            if !pending.is_empty() {
+                return Err(StoreError::Request(Box::new(std::io::Error::other(format!(
+                    "{} writes still unprocessed after retries",
+                    pending.len()
+                )))));
+            }
         }
         Ok(())
     }

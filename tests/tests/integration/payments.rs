@@ -622,16 +622,12 @@ async fn a_cancelled_order_cannot_be_charged() {
     assert_eq!(cancelled["payment"]["status"], "requires_payment_method");
 }
 
-#[tokio::test]
-async fn cancelling_a_partly_refunded_order_refunds_the_rest_even_when_a_product_is_gone() {
-    let app = TestApp::spawn().await;
-    let admin = app.admin(&email("admin")).await;
-    let jane = app.customer(&email("jane")).await;
-    let kept = product(&app, &admin, 15.00, 5).await;
-    let category = app.category(&admin, "Spares", None).await;
-    let gone = app
+/// A second product, one of it in the customer's cart; returns its id.
+async fn spare_in_cart(app: &TestApp, admin: &Session, customer: &Session) -> String {
+    let category = app.category(admin, "Spares", None).await;
+    let spare = app
         .product(
-            &admin,
+            admin,
             &category,
             json!({"name": "Spare Cable", "price": 20.00, "stock": 5}),
         )
@@ -639,7 +635,29 @@ async fn cancelling_a_partly_refunded_order_refunds_the_rest_even_when_a_product
         .as_str()
         .unwrap()
         .to_owned();
-    fill_cart(&app, &jane, &gone, 1).await;
+    fill_cart(app, customer, &spare, 1).await;
+    spare
+}
+
+/// Archives, then permanently deletes, a product.
+async fn delete_for_good(app: &TestApp, admin: &Session, product: &str) {
+    for path in [
+        format!("/api/v1/products/{product}"),
+        format!("/api/v1/products/{product}?permanent=true"),
+    ] {
+        app.send_as("DELETE", &path, admin, json!(null))
+            .await
+            .expect_status(200);
+    }
+}
+
+#[tokio::test]
+async fn cancelling_a_partly_refunded_order_refunds_the_rest_even_when_a_product_is_gone() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin(&email("admin")).await;
+    let jane = app.customer(&email("jane")).await;
+    let kept = product(&app, &admin, 15.00, 5).await;
+    let gone = spare_in_cart(&app, &admin, &jane).await;
     let order = reserved_order(&app, &jane, &kept, 1).await;
     let payment = start_payment(&app, &jane, &order).await;
     confirm(&app, &jane, &payment, "pm_card_visa").await.expect_status(200);
@@ -651,14 +669,7 @@ async fn cancelling_a_partly_refunded_order_refunds_the_rest_even_when_a_product
     )
     .await
     .expect_status(200);
-    for path in [
-        format!("/api/v1/products/{gone}"),
-        format!("/api/v1/products/{gone}?permanent=true"),
-    ] {
-        app.send_as("DELETE", &path, &admin, json!(null))
-            .await
-            .expect_status(200);
-    }
+    delete_for_good(&app, &admin, &gone).await;
 
     app.send_as("POST", &format!("/api/v1/orders/{order}/cancel"), &jane, json!({}))
         .await
@@ -678,28 +689,10 @@ async fn a_full_refund_returns_the_stock_that_still_exists() {
     let admin = app.admin(&email("admin")).await;
     let jane = app.customer(&email("jane")).await;
     let kept = product(&app, &admin, 15.00, 5).await;
-    let category = app.category(&admin, "Spares", None).await;
-    let gone = app
-        .product(
-            &admin,
-            &category,
-            json!({"name": "Spare Cable", "price": 20.00, "stock": 5}),
-        )
-        .await["productId"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    fill_cart(&app, &jane, &gone, 1).await;
+    let gone = spare_in_cart(&app, &admin, &jane).await;
     let (order, payment) = paid_order(&app, &jane, &kept, 2).await;
     assert_eq!(stock_of(&app, &kept).await, 3);
-    for path in [
-        format!("/api/v1/products/{gone}"),
-        format!("/api/v1/products/{gone}?permanent=true"),
-    ] {
-        app.send_as("DELETE", &path, &admin, json!(null))
-            .await
-            .expect_status(200);
-    }
+    delete_for_good(&app, &admin, &gone).await;
 
     app.send_as("POST", &format!("/api/v1/payments/{payment}/refund"), &admin, json!({}))
         .await

@@ -162,12 +162,12 @@ async fn a_review_of_a_purchased_product_is_verified() {
     let product_id = product["productId"].as_str().unwrap();
     let store = Store::new(app.clients.dynamodb.clone(), &app.stack.table_name);
     store
-        .record_purchase(&PurchaseRecord {
+        .record_purchases(&[PurchaseRecord {
             user_id: UserId::parse(&buyer.user_id).unwrap(),
             product_id: ProductId::parse(product_id).unwrap(),
             order_id: "ord_01JD0000000000000000000000".to_owned(),
             purchased_at: Timestamp::now(),
-        })
+        }])
         .await
         .unwrap();
     let reviews = format!("/api/v1/products/{product_id}/reviews");
