@@ -702,3 +702,63 @@ async fn a_full_refund_returns_the_stock_that_still_exists() {
     assert_eq!(refunded["reservation"]["status"], "RELEASED");
     assert_eq!(stock_of(&app, &kept).await, 5);
 }
+
+#[tokio::test]
+async fn with_stripe_unreachable_a_payment_is_a_503_and_the_order_stays_payable() {
+    let endpoints = shop::config::Endpoints {
+        stripe: Some("http://127.0.0.1:9".to_owned()),
+        ..shop_local::provision::endpoints_from_env()
+    };
+    let app = TestApp::spawn_with(endpoints).await;
+    let admin = app.admin(&email("admin")).await;
+    let jane = app.customer(&email("jane")).await;
+    let product = product(&app, &admin, 15.00, 5).await;
+    let order = reserved_order(&app, &jane, &product, 1).await;
+
+    let down = app
+        .send_as("POST", "/api/v1/payments", &jane, json!({"orderId": order}))
+        .await;
+    down.expect_status(503);
+    let untouched = order_of(&app, &jane, &order).await;
+    assert_eq!(untouched["status"], "pending");
+    assert_eq!(untouched["paymentStatus"], "UNPAID");
+    assert!(untouched.get("payment").is_none(), "{untouched}");
+}
+
+#[tokio::test]
+async fn a_mail_that_could_not_be_sent_is_sent_on_the_next_delivery() {
+    use shop::email::{MailContext, Mailer, SmtpSecurity};
+    use shop::messages::{Notification, NotificationMessage};
+    use shop::notifications::Notifier;
+
+    let app = TestApp::spawn().await;
+    let recipient = email("jane");
+    let message = NotificationMessage::new(Notification::Welcome {
+        user_id: shop::domain::UserId::parse("usr_01JD0000000000000000000000").unwrap(),
+        email: shop::domain::Email::parse(&recipient).unwrap(),
+        first_name: "Jane".into(),
+    });
+    let notifier = |host: &str, port: u16| Notifier {
+        store: shop::store::Store::new(app.clients.dynamodb.clone(), &app.stack.table_name),
+        mailer: Mailer::new(host, port, SmtpSecurity::None, None, "shop@shop.local").unwrap(),
+        context: MailContext {
+            shop_name: "Shop".into(),
+            storefront_url: "http://127.0.0.1:3000".into(),
+        },
+        alert_email: shop::domain::Email::parse("operations@shop.local").unwrap(),
+    };
+
+    let down = notifier("127.0.0.1", 9);
+    assert!(down.deliver(&message).await.is_err(), "SMTP is down");
+    let smtp_port: u16 = std::env::var("SMTP_PORT").unwrap().parse().unwrap();
+    let up = notifier("127.0.0.1", smtp_port);
+    assert!(
+        matches!(up.deliver(&message).await, Ok(shop::notifications::Delivered::Sent)),
+        "the failed attempt did not hold the message"
+    );
+    assert!(matches!(
+        up.deliver(&message).await,
+        Ok(shop::notifications::Delivered::Duplicate)
+    ));
+    assert_eq!(app.mails_to(&recipient).len(), 1);
+}
