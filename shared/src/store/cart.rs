@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::keys::Key;
-use super::{Store, StoreError, from_item, number, to_item};
+use super::{Store, StoreError, number, to_item};
 use crate::domain::{CartItemId, CouponCode, ProductId, Quantity, Timestamp, UserId, VariantId};
 
 /// Whose cart: a customer's, or a guest's (by the digest of its cart token).
@@ -92,15 +92,7 @@ impl CartRecord {
 impl Store {
     /// The cart, or an empty one when there is none or it has expired (TTL deletion lags).
     pub async fn cart(&self, owner: &CartOwner, now: Timestamp) -> Result<CartRecord, StoreError> {
-        let output = self
-            .client()
-            .get_item()
-            .table_name(self.table())
-            .set_key(Some(owner.key().primary()))
-            .consistent_read(true)
-            .send()
-            .await?;
-        let cart: Option<CartRecord> = output.item.map(from_item).transpose()?;
+        let cart: Option<CartRecord> = self.read(&owner.key()).await?;
         Ok(cart
             .filter(|c| c.expires_at > now.unix())
             .unwrap_or_else(|| CartRecord::empty(now)))

@@ -351,15 +351,7 @@ impl Store {
     }
 
     pub async fn category(&self, id: CategoryId) -> Result<Option<CategoryRecord>, StoreError> {
-        let output = self
-            .client()
-            .get_item()
-            .table_name(self.table())
-            .set_key(Some(keys::category(id).primary()))
-            .consistent_read(true)
-            .send()
-            .await?;
-        output.item.map(from_item).transpose()
+        self.read(&keys::category(id)).await
     }
 
     /// The category, its slug marker and the parent's child count; fails at 1 when
@@ -459,15 +451,7 @@ impl Store {
     }
 
     pub async fn product_consistent(&self, id: ProductId) -> Result<Option<ProductRecord>, StoreError> {
-        let output = self
-            .client()
-            .get_item()
-            .table_name(self.table())
-            .set_key(Some(keys::product_key(id).primary()))
-            .consistent_read(true)
-            .send()
-            .await?;
-        output.item.map(from_item).transpose()
+        self.read(&keys::product_key(id)).await
     }
 
     /// By slug, through the slug index (one Query).
@@ -544,14 +528,7 @@ impl Store {
         writes.extend(product.skus().into_iter().map(ProductWrite::SkuMarker));
         writes.push(ProductWrite::Category);
         writes.extend(opening_stock.iter().map(|_| ProductWrite::Other));
-        let items = build().map_err(|err| (err, writes.clone()))?;
-        self.client()
-            .transact_write_items()
-            .set_transact_items(Some(items))
-            .send()
-            .await
-            .map_err(|err| (StoreError::from(err), writes.clone()))?;
-        Ok(())
+        self.transact_labelled(build(), &writes).await
     }
 
     /// Applies new content to a product still at `expected_version`, without
@@ -668,14 +645,8 @@ impl Store {
             }
             Ok(items)
         };
-        let items = build(&mut writes).map_err(|err| (err, writes.clone()))?;
-        self.client()
-            .transact_write_items()
-            .set_transact_items(Some(items))
-            .send()
-            .await
-            .map_err(|err| (StoreError::from(err), writes.clone()))?;
-        Ok(())
+        let items = build(&mut writes);
+        self.transact_labelled(items, &writes).await
     }
 
     /// Deletes a product with its markers, category count and search terms' owner.
@@ -817,15 +788,7 @@ impl Store {
     // ---- reviews ----
 
     pub async fn review(&self, product: ProductId, review: ReviewId) -> Result<Option<ReviewRecord>, StoreError> {
-        let output = self
-            .client()
-            .get_item()
-            .table_name(self.table())
-            .set_key(Some(keys::review(product, review).primary()))
-            .consistent_read(true)
-            .send()
-            .await?;
-        output.item.map(from_item).transpose()
+        self.read(&keys::review(product, review)).await
     }
 
     /// The product, the customer's purchase record and profile, in one BatchGetItem.
@@ -846,16 +809,8 @@ impl Store {
             .await?;
         let mut found = (None, false, None);
         for item in items {
-            let pk = item
-                .get(keys::PK)
-                .and_then(|v| v.as_s().ok())
-                .cloned()
-                .unwrap_or_default();
-            let sk = item
-                .get(keys::SK)
-                .and_then(|v| v.as_s().ok())
-                .cloned()
-                .unwrap_or_default();
+            let pk = keys::text_of(&item, keys::PK);
+            let sk = keys::text_of(&item, keys::SK);
             if pk == product_key.pk {
                 found.0 = Some(from_item(item)?);
             } else if sk == purchase_key.sk {

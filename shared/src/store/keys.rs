@@ -52,6 +52,12 @@ pub struct Key {
     pub indexes: Vec<(&'static str, String)>,
 }
 
+/// The string attribute `name` of `item`, empty when absent: tells apart the
+/// items a batch read returns.
+pub fn text_of(item: &super::Item, name: &str) -> String {
+    item.get(name).and_then(|v| v.as_s().ok()).cloned().unwrap_or_default()
+}
+
 impl Key {
     pub fn new(pk: impl Into<String>, sk: impl Into<String>) -> Self {
         Self {

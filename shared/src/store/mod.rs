@@ -113,6 +113,36 @@ impl Store {
         &self.client
     }
 
+    /// The item at `key` (a strongly consistent read), if there is one.
+    pub async fn read<T: DeserializeOwned>(&self, key: &keys::Key) -> Result<Option<T>, StoreError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key.primary()))
+            .consistent_read(true)
+            .send()
+            .await?;
+        output.item.map(from_item).transpose()
+    }
+
+    /// Runs `items` as one transaction. `labels` name what each item is, in order,
+    /// and come back beside any error so the caller can tell which item failed.
+    pub async fn transact_labelled<L: Clone>(
+        &self,
+        items: Result<Vec<aws_sdk_dynamodb::types::TransactWriteItem>, StoreError>,
+        labels: &[L],
+    ) -> Result<(), (StoreError, Vec<L>)> {
+        let items = items.map_err(|err| (err, labels.to_vec()))?;
+        self.client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await
+            .map_err(|err| (StoreError::from(err), labels.to_vec()))?;
+        Ok(())
+    }
+
     pub fn table(&self) -> &str {
         &self.table
     }

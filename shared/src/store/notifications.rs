@@ -107,17 +107,8 @@ impl Store {
     }
 
     pub async fn notification(&self, message_id: &str) -> Result<Option<NotificationRecord>, StoreError> {
-        let output = self
-            .client()
-            .get_item()
-            .table_name(self.table())
-            .set_key(Some(
-                Key::new(format!("NOTIFICATION#{message_id}"), "NOTIFICATION").primary(),
-            ))
-            .consistent_read(true)
-            .send()
-            .await?;
-        output.item.map(from_item).transpose()
+        self.read(&Key::new(format!("NOTIFICATION#{message_id}"), "NOTIFICATION"))
+            .await
     }
 
     /// Gives up a claim whose mail could not be sent, so the next delivery of the
@@ -171,15 +162,7 @@ impl Store {
     }
 
     pub async fn notification_settings(&self, user: UserId) -> Result<NotificationSettings, StoreError> {
-        let output = self
-            .client()
-            .get_item()
-            .table_name(self.table())
-            .set_key(Some(settings_key(user).primary()))
-            .consistent_read(true)
-            .send()
-            .await?;
-        Ok(output.item.map(from_item).transpose()?.unwrap_or_default())
+        Ok(self.read(&settings_key(user)).await?.unwrap_or_default())
     }
 
     pub async fn save_notification_settings(

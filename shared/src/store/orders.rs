@@ -430,15 +430,7 @@ impl OrderChange {
 
 impl Store {
     pub async fn order(&self, id: OrderId) -> Result<Option<OrderRecord>, StoreError> {
-        let output = self
-            .client()
-            .get_item()
-            .table_name(self.table())
-            .set_key(Some(order_primary(id).primary()))
-            .consistent_read(true)
-            .send()
-            .await?;
-        output.item.map(from_item).transpose()
+        self.read(&order_primary(id)).await
     }
 
     /// Links an intent to its order and records it on the order, unless the order
@@ -469,15 +461,7 @@ impl Store {
     }
 
     pub async fn payment_lookup(&self, intent: &str) -> Result<Option<PaymentLookup>, StoreError> {
-        let output = self
-            .client()
-            .get_item()
-            .table_name(self.table())
-            .set_key(Some(payment_lookup_key(intent).primary()))
-            .consistent_read(true)
-            .send()
-            .await?;
-        output.item.map(from_item).transpose()
+        self.read(&payment_lookup_key(intent)).await
     }
 
     pub async fn idempotency(
@@ -486,19 +470,8 @@ impl Store {
         key: &str,
         now: i64,
     ) -> Result<Option<IdempotencyRecord>, StoreError> {
-        let output = self
-            .client()
-            .get_item()
-            .table_name(self.table())
-            .set_key(Some(idempotency_key(user, key).primary()))
-            .consistent_read(true)
-            .send()
-            .await?;
-        Ok(output
-            .item
-            .map(from_item::<IdempotencyRecord>)
-            .transpose()?
-            .filter(|r| r.expires_at > now))
+        let record: Option<IdempotencyRecord> = self.read(&idempotency_key(user, key)).await?;
+        Ok(record.filter(|r| r.expires_at > now))
     }
 
     /// Products, the coupon and the customer's uses of it, in one BatchGetItem.
@@ -519,16 +492,8 @@ impl Store {
         }
         let mut reads = CheckoutReads::default();
         for item in self.batch_get(keys).await? {
-            let pk = item
-                .get(keys::PK)
-                .and_then(|v| v.as_s().ok())
-                .cloned()
-                .unwrap_or_default();
-            let sk = item
-                .get(keys::SK)
-                .and_then(|v| v.as_s().ok())
-                .cloned()
-                .unwrap_or_default();
+            let pk = keys::text_of(&item, keys::PK);
+            let sk = keys::text_of(&item, keys::SK);
             if pk.starts_with("PRODUCT#") {
                 reads.products.push(from_item(item)?);
             } else if sk == "COUPON" {
@@ -622,14 +587,8 @@ impl Store {
             }
             Ok(items)
         };
-        let items = build(&mut writes).map_err(|err| (err, writes.clone()))?;
-        self.client()
-            .transact_write_items()
-            .set_transact_items(Some(items))
-            .send()
-            .await
-            .map_err(|err| (StoreError::from(err), writes.clone()))?;
-        Ok(())
+        let items = build(&mut writes);
+        self.transact_labelled(items, &writes).await
     }
 
     /// Applies `change` if the order is still in `change.from_*` (index 0 of the
@@ -834,15 +793,7 @@ impl Store {
     // ---- coupons ----
 
     pub async fn coupon(&self, code: &CouponCode) -> Result<Option<CouponRecord>, StoreError> {
-        let output = self
-            .client()
-            .get_item()
-            .table_name(self.table())
-            .set_key(Some(coupon_key(code).primary()))
-            .consistent_read(true)
-            .send()
-            .await?;
-        output.item.map(from_item).transpose()
+        self.read(&coupon_key(code)).await
     }
 
     pub async fn coupons(&self, page: u32, limit: u32) -> Result<(Vec<CouponRecord>, u64), StoreError> {

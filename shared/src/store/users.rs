@@ -191,11 +191,7 @@ impl Store {
                 .and_then(|mut tables| tables.remove(self.table()))
                 .unwrap_or_default();
             for item in items {
-                let pk = item
-                    .get(keys::PK)
-                    .and_then(|v| v.as_s().ok())
-                    .cloned()
-                    .unwrap_or_default();
+                let pk = keys::text_of(&item, keys::PK);
                 if pk == credentials_key.pk {
                     state.credentials = Some(from_item(item)?);
                 } else if pk == email_key.pk {
@@ -355,11 +351,7 @@ impl Store {
         let mut profile = None;
         let mut addresses = Vec::new();
         for item in items {
-            let sk = item
-                .get(keys::SK)
-                .and_then(|v| v.as_s().ok())
-                .cloned()
-                .unwrap_or_default();
+            let sk = keys::text_of(&item, keys::SK);
             if sk == keys::PROFILE {
                 profile = Some(from_item::<UserRecord>(item)?);
             } else if sk.starts_with(keys::ADDRESS_PREFIX) {
@@ -572,15 +564,7 @@ impl Store {
     }
 
     pub async fn credentials(&self, email: &Email) -> Result<Option<CredentialRecord>, StoreError> {
-        let output = self
-            .client()
-            .get_item()
-            .table_name(self.table())
-            .set_key(Some(keys::credentials(email).primary()))
-            .consistent_read(true)
-            .send()
-            .await?;
-        output.item.map(from_item).transpose()
+        self.read(&keys::credentials(email)).await
     }
 
     /// Sets the role on both the profile and the login record.
@@ -620,15 +604,7 @@ impl Store {
     }
 
     pub async fn reset(&self, digest: &str) -> Result<Option<ResetRecord>, StoreError> {
-        let output = self
-            .client()
-            .get_item()
-            .table_name(self.table())
-            .set_key(Some(keys::password_reset(digest).primary()))
-            .consistent_read(true)
-            .send()
-            .await?;
-        output.item.map(from_item).transpose()
+        self.read(&keys::password_reset(digest)).await
     }
 
     /// Uses the reset token (index 0 fails when used or expired) and sets the new hash.
