@@ -7,6 +7,7 @@
 // Stripe's nested types need a deeper trait search when futures are checked for Send.
 #![recursion_limit = "512"]
 
+pub mod body;
 pub mod functions;
 pub mod gateway;
 pub mod provision;
@@ -16,6 +17,7 @@ pub mod schedules;
 pub mod seed;
 pub mod seed_data;
 pub mod server;
+pub mod streams;
 pub mod stripe;
 pub mod template;
 pub mod workers;

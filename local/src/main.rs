@@ -3,7 +3,7 @@ use std::sync::Arc;
 use shop::aws::AwsClients;
 use shop::domain::{Email, Password, PersonName};
 use shop_local::provision::{BoxError, endpoints_from_env, local_parameters};
-use shop_local::{Functions, Gateway, Router, Stack, Template};
+use shop_local::{Functions, Gateway, Stack, Template};
 
 const USAGE: &str = "\
 usage: shop-local <command> [options]
@@ -78,11 +78,7 @@ async fn provision(args: &Args) -> Result<Stack, BoxError> {
 async fn serve(args: &Args) -> Result<(), BoxError> {
     let stack = provision(args).await?;
     let clients = AwsClients::new(&stack.endpoints).await;
-    let gateway = Arc::new(Gateway {
-        functions: Functions::new(&stack, &clients)?,
-        router: Router::from_template(&stack.template),
-        allowed_headers: stack.template.allowed_headers.clone(),
-    });
+    let gateway = Arc::new(Gateway::new(&stack, &clients)?);
     let port: u16 = args.value("--port").map(|p| p.parse()).transpose()?.unwrap_or(3000);
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
     println!(
@@ -105,7 +101,7 @@ async fn serve(args: &Args) -> Result<(), BoxError> {
         }
     }
     let (stop, shutdown) = shop_local::workers::Shutdown::new();
-    let workers = shop_local::workers::start(gateway.clone(), &stack, clients.sqs.clone(), shutdown.clone()).await?;
+    let workers = shop_local::workers::start(gateway.clone(), &stack, &clients, shutdown.clone()).await?;
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };

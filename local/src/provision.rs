@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection, ProjectionType,
-    ScalarAttributeType, TimeToLiveSpecification,
+    ScalarAttributeType, StreamSpecification, StreamViewType, TimeToLiveSpecification,
 };
 use aws_sdk_sqs::types::QueueAttributeName;
 use rand::Rng;
@@ -50,6 +50,16 @@ pub fn local_parameters(template: &Template) -> BTreeMap<String, String> {
     parameters.insert("AlertEmail".into(), "operations@shop.local".into());
     parameters.insert("MailFrom".into(), "shop@shop.local".into());
     parameters
+}
+
+/// A client of the table's stream (DynamoDB Local serves it on its own port).
+pub async fn streams_client(endpoints: &Endpoints) -> aws_sdk_dynamodbstreams::Client {
+    let shared = aws_config::load_from_env().await;
+    let mut config = aws_sdk_dynamodbstreams::config::Builder::from(&shared).interceptor(crate::streams::EmptyMaps);
+    if let Some(url) = &endpoints.dynamodb {
+        config = config.endpoint_url(url);
+    }
+    aws_sdk_dynamodbstreams::Client::from_conf(config.build())
 }
 
 /// Endpoint overrides from the environment written by `scripts/stack.sh`.
@@ -262,6 +272,25 @@ impl Stack {
     }
 }
 
+async fn enable_stream(clients: &AwsClients, name: &str, stream: Option<StreamSpecification>) -> Result<(), BoxError> {
+    let Some(stream) = stream else { return Ok(()) };
+    let described = clients.dynamodb.describe_table().table_name(name).send().await?;
+    let enabled = described
+        .table
+        .and_then(|t| t.stream_specification)
+        .is_some_and(|s| s.stream_enabled);
+    if !enabled {
+        clients
+            .dynamodb
+            .update_table()
+            .table_name(name)
+            .stream_specification(stream)
+            .send()
+            .await?;
+    }
+    Ok(())
+}
+
 async fn create_table(clients: &AwsClients, template: &Template, name: &str) -> Result<(), BoxError> {
     let table = &template.table;
     let mut request = clients
@@ -287,10 +316,18 @@ async fn create_table(clients: &AwsClients, template: &Template, name: &str) -> 
                 .build()?,
         );
     }
-    match request.send().await {
+    let stream = table.stream_view.as_deref().map(|view| {
+        StreamSpecification::builder()
+            .stream_enabled(true)
+            .stream_view_type(StreamViewType::from(view))
+            .build()
+    });
+    let stream = stream.transpose()?;
+    match request.set_stream_specification(stream.clone()).send().await {
         Ok(_) => {}
         Err(err) if err.as_service_error().is_some_and(|e| e.is_resource_in_use_exception()) => {
-            return Ok(());
+            // A table made by an earlier version of the template may lack the stream.
+            return enable_stream(clients, name, stream).await;
         }
         Err(err) => return Err(err.into()),
     }

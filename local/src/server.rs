@@ -25,6 +25,15 @@ pub struct Gateway {
 }
 
 impl Gateway {
+    /// Every function of `stack`'s template behind its routes.
+    pub fn new(stack: &crate::Stack, clients: &shop::aws::AwsClients) -> Result<Self, crate::provision::BoxError> {
+        Ok(Self {
+            functions: Functions::new(stack, clients)?,
+            router: Router::from_template(&stack.template),
+            allowed_headers: stack.template.allowed_headers.clone(),
+        })
+    }
+
     /// Routes `call` to its function and returns the function's response; 404 like
     /// API Gateway when no route matches.
     pub async fn dispatch(&self, call: HttpCall) -> Response<Full<Bytes>> {

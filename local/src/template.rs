@@ -84,6 +84,20 @@ pub struct SqsTrigger {
     pub report_batch_item_failures: bool,
 }
 
+/// A DynamoDB stream event source: the table's stream, read in batches.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StreamTrigger {
+    pub batch_size: u32,
+    /// `TRIM_HORIZON` or `LATEST`.
+    pub starting_position: String,
+    /// Attempts of a failed batch before it goes to the on-failure destination.
+    pub maximum_retry_attempts: u32,
+    /// The queue (logical id) that failed batches are reported to.
+    pub on_failure: Option<String>,
+    /// Event filter patterns (JSON): only matching records reach the function.
+    pub filters: Vec<serde_json::Value>,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct ScheduleTrigger {
     pub name: String,
@@ -98,6 +112,7 @@ pub struct FunctionDef {
     pub routes: Vec<HttpRoute>,
     pub queues: Vec<SqsTrigger>,
     pub schedules: Vec<ScheduleTrigger>,
+    pub streams: Vec<StreamTrigger>,
     pub environment: BTreeMap<String, Intrinsic>,
 }
 
@@ -128,6 +143,8 @@ pub struct TableDef {
     pub key: KeyDef,
     pub indexes: Vec<IndexDef>,
     pub ttl_attribute: Option<String>,
+    /// `NEW_IMAGE`, `NEW_AND_OLD_IMAGES`, … when the table has a stream.
+    pub stream_view: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -336,6 +353,7 @@ impl Template {
             key: key_schema(properties)?,
             indexes,
             ttl_attribute,
+            stream_view: get(properties, "StreamSpecification").and_then(|s| text(s, "StreamViewType")),
         })
     }
 
@@ -366,6 +384,7 @@ impl Template {
             routes: Vec::new(),
             queues: Vec::new(),
             schedules: Vec::new(),
+            streams: Vec::new(),
             environment,
         };
         for (name, event) in get(properties, "Events")
@@ -390,6 +409,28 @@ impl Template {
                     report_batch_item_failures: get(&props, "FunctionResponseTypes")
                         .and_then(Value::as_sequence)
                         .is_some_and(|types| types.iter().any(|t| t.as_str() == Some("ReportBatchItemFailures"))),
+                }),
+                Some("DynamoDB") => function.streams.push(StreamTrigger {
+                    batch_size: text(&props, "BatchSize").and_then(|v| v.parse().ok()).unwrap_or(100),
+                    starting_position: text(&props, "StartingPosition").unwrap_or_else(|| "LATEST".into()),
+                    maximum_retry_attempts: text(&props, "MaximumRetryAttempts")
+                        .and_then(|v| v.parse().ok())
+                        .unwrap_or(10),
+                    on_failure: get(&props, "DestinationConfig")
+                        .and_then(|d| get(d, "OnFailure"))
+                        .and_then(|f| get(f, "Destination"))
+                        .and_then(get_att_resource),
+                    filters: get(&props, "FilterCriteria")
+                        .and_then(|c| get(c, "Filters"))
+                        .and_then(Value::as_sequence)
+                        .into_iter()
+                        .flatten()
+                        .filter_map(|filter| text(filter, "Pattern"))
+                        .map(|pattern| {
+                            serde_json::from_str(&pattern)
+                                .map_err(|e| shape(format!("{id}.{name} has an unreadable filter pattern: {e}")))
+                        })
+                        .collect::<Result<_, _>>()?,
                 }),
                 Some("Schedule") | Some("ScheduleV2") => function.schedules.push(ScheduleTrigger {
                     name,

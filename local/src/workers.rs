@@ -6,10 +6,14 @@ use std::time::Duration;
 
 use tokio::sync::watch;
 
+use shop::aws::AwsClients;
+
 use crate::provision::{BoxError, Stack};
 use crate::queues::{QueuePoller, SqsHandler, queue_arn};
 use crate::schedules::{JobHandler, Schedule, Scheduler};
 use crate::server::Gateway;
+use crate::streams::{StreamHandler, StreamPoller};
+use crate::template::StreamTrigger;
 
 /// A signal every worker listens to; `stop` ends them all.
 #[derive(Debug, Clone)]
@@ -26,16 +30,26 @@ impl Shutdown {
     }
 }
 
-/// Starts a poller per SQS trigger and one scheduler for every schedule.
+/// Starts a poller per SQS trigger, a reader of the table's stream per stream
+/// trigger, and one scheduler for every schedule.
 pub async fn start(
     gateway: Arc<Gateway>,
     stack: &Stack,
-    sqs: aws_sdk_sqs::Client,
+    clients: &AwsClients,
     shutdown: Shutdown,
 ) -> Result<Vec<tokio::task::JoinHandle<()>>, BoxError> {
+    let sqs = clients.sqs.clone();
+    let streams = crate::provision::streams_client(&stack.endpoints).await;
     let mut tasks = Vec::new();
     let mut scheduler = Scheduler::new();
     for function in &stack.template.functions {
+        for trigger in &function.streams {
+            let poller = stream_poller(&gateway, stack, clients, &streams, &function.binary, trigger)
+                // What was written while the stack was down is the sweeper's to re-drive.
+                .starting_at(aws_sdk_dynamodbstreams::types::ShardIteratorType::Latest);
+            tasks.push(tokio::spawn(poller.run(shutdown.clone().wait())));
+            tracing::info!(function = %function.binary, table = %stack.table_name, "reading the table's stream");
+        }
         for trigger in &function.queues {
             let url = stack
                 .queue_url(&trigger.queue)
@@ -69,4 +83,34 @@ pub async fn start(
     }
     tasks.push(tokio::spawn(scheduler.run(shutdown.wait())));
     Ok(tasks)
+}
+
+/// A reader of the table's stream that hands its batches to function `binary`.
+pub fn stream_poller(
+    gateway: &Arc<Gateway>,
+    stack: &Stack,
+    clients: &AwsClients,
+    streams: &aws_sdk_dynamodbstreams::Client,
+    binary: &str,
+    trigger: &StreamTrigger,
+) -> StreamPoller {
+    let on_failure = trigger
+        .on_failure
+        .as_ref()
+        .and_then(|queue| stack.queue_url(queue))
+        .map(str::to_owned);
+    let gateway = gateway.clone();
+    let binary = binary.to_owned();
+    let handler: StreamHandler = Arc::new(move |event| {
+        let gateway = gateway.clone();
+        let binary = binary.clone();
+        Box::pin(async move { gateway.functions.call_stream(&binary, event).await })
+    });
+    StreamPoller::new(
+        (&clients.dynamodb, streams, &clients.sqs),
+        stack.table_name.clone(),
+        trigger.clone(),
+        on_failure,
+        handler,
+    )
 }

@@ -9,7 +9,7 @@ use crate::http::form_value::{boolean, text, unsigned};
 use crate::http::{ApiError, FieldIssue, Form};
 use crate::pagination::{PageRequest, Pagination};
 use crate::store::Store;
-use crate::store::orders::{CouponRecord, DiscountKind};
+use crate::store::coupons::{CouponRecord, DiscountKind};
 
 /// Coupon terms as sent; PUT replaces them, keeping the code and usage.
 #[derive(Debug, Clone)]
@@ -159,7 +159,7 @@ impl From<&CouponRecord> for CouponView {
             code: coupon.code.clone(),
             kind: coupon.kind,
             value,
-            min_subtotal: coupon.min_subtotal.map(Money::from_cents),
+            min_subtotal: coupon.min_subtotal,
             valid_from: coupon.valid_from,
             valid_until: coupon.valid_until,
             usage_limit: coupon.usage_limit,
@@ -180,6 +180,12 @@ pub struct Coupons {
 }
 
 impl Coupons {
+    pub fn from_config(config: &crate::Config, clients: &crate::aws::AwsClients) -> Self {
+        Self {
+            store: Store::from_config(config, clients),
+        }
+    }
+
     pub async fn create(&self, caller: &Caller, input: CouponInput) -> Result<CouponView, ApiError> {
         caller.require_admin()?;
         let now = Timestamp::now();
@@ -191,7 +197,7 @@ impl Coupons {
             code,
             kind: input.kind,
             value: input.stored_value(),
-            min_subtotal: input.min_subtotal.map(Money::cents),
+            min_subtotal: input.min_subtotal,
             valid_from: input.valid_from,
             valid_until: input.valid_until,
             usage_limit: input.usage_limit,
@@ -243,7 +249,7 @@ impl Coupons {
         let record = CouponRecord {
             kind: input.kind,
             value: input.stored_value(),
-            min_subtotal: input.min_subtotal.map(Money::cents),
+            min_subtotal: input.min_subtotal,
             valid_from: input.valid_from,
             valid_until: input.valid_until,
             usage_limit: input.usage_limit,

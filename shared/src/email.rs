@@ -91,6 +91,13 @@ pub fn render(notification: &Notification, context: &MailContext) -> EmailConten
             tracking,
             ..
         } => order_status(*order_id, *status, note.as_deref(), *total, tracking.as_ref()),
+        Notification::Refund {
+            order_id,
+            amount,
+            total_refunded,
+            full,
+            ..
+        } => refund(*order_id, *amount, *total_refunded, *full),
         Notification::PaymentFailed { order_id, reason, .. } => Draft {
             subject: format!("Payment failed for order {order_id}"),
             greeting: greeting(None),
@@ -216,6 +223,29 @@ fn order_status(
     };
     Draft {
         subject,
+        greeting: greeting(None),
+        blocks,
+    }
+}
+
+fn refund(order_id: OrderId, amount: Money, total_refunded: Money, full: bool) -> Draft {
+    let mut blocks = vec![Block::Para(format!("Your refund of {amount} is on its way."))];
+    if full {
+        blocks.push(Block::Para(format!(
+            "It is for your order {order_id}, which is now refunded in full ({total_refunded})."
+        )));
+    } else {
+        blocks.push(Block::Para(format!(
+            "It is part of the payment for your order {order_id}; {total_refunded} has been refunded so far."
+        )));
+    }
+    blocks.push(Block::Para("Banks can take a few business days to show it.".into()));
+    Draft {
+        subject: if full {
+            format!("Refund for order {order_id}")
+        } else {
+            format!("Partial refund for order {order_id}")
+        },
         greeting: greeting(None),
         blocks,
     }

@@ -13,10 +13,12 @@ pub mod coupons;
 pub mod domain;
 pub mod email;
 pub mod http;
+pub mod lambda;
 pub mod logging;
 pub mod messages;
 pub mod notifications;
 pub mod orders;
+pub mod outbox;
 pub mod pagination;
 #[cfg(feature = "stripe")]
 pub mod payments;

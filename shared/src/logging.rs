@@ -16,3 +16,18 @@ pub fn init() {
         .without_time()
         .try_init();
 }
+
+tokio::task_local! {
+    /// The id of the request being handled, for the records it leaves behind (outbox messages).
+    static REQUEST_ID: String;
+}
+
+/// Runs `work` with `id` as the current request id.
+pub async fn with_request_id<F: std::future::Future>(id: String, work: F) -> F::Output {
+    REQUEST_ID.scope(id, work).await
+}
+
+/// The id of the request being handled, if any.
+pub fn request_id() -> Option<String> {
+    REQUEST_ID.try_with(Clone::clone).ok().filter(|id| !id.is_empty())
+}

@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{Email, Money, OrderId, OrderStatus, ProductId, Timestamp, UserId};
+use crate::store::outbox::{Destination, OutboxRecord};
 
 /// A notification to send. `id` makes redelivered messages recognisable.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -43,6 +44,15 @@ pub enum Notification {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         tracking: Option<TrackingNote>,
     },
+    /// Money of an order's payment went back (`full` when all of it has now).
+    Refund {
+        order_id: OrderId,
+        user_id: UserId,
+        email: Email,
+        amount: Money,
+        total_refunded: Money,
+        full: bool,
+    },
     /// A payment attempt for an order failed; the order stays payable until its reservation expires.
     PaymentFailed {
         order_id: OrderId,
@@ -82,8 +92,19 @@ impl Notification {
             Self::Welcome { user_id, .. }
             | Self::PasswordReset { user_id, .. }
             | Self::OrderStatus { user_id, .. }
+            | Self::Refund { user_id, .. }
             | Self::PaymentFailed { user_id, .. } => Some(*user_id),
             Self::LowStock { .. } => None,
+        }
+    }
+
+    /// The order this is about, if any.
+    pub fn order_id(&self) -> Option<OrderId> {
+        match self {
+            Self::OrderStatus { order_id, .. }
+            | Self::Refund { order_id, .. }
+            | Self::PaymentFailed { order_id, .. } => Some(*order_id),
+            Self::Welcome { .. } | Self::PasswordReset { .. } | Self::LowStock { .. } => None,
         }
     }
 
@@ -93,6 +114,8 @@ impl Notification {
             Self::Welcome { .. } => "welcome".into(),
             Self::PasswordReset { .. } => "password_reset".into(),
             Self::OrderStatus { status, .. } => format!("order_{status}"),
+            Self::Refund { full: true, .. } => "order_refunded".into(),
+            Self::Refund { full: false, .. } => "order_partially_refunded".into(),
             Self::PaymentFailed { .. } => "payment_failed".into(),
             Self::LowStock { .. } => "low_stock".into(),
         }
@@ -112,12 +135,8 @@ pub struct InventoryMessage {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", rename_all_fields = "camelCase")]
 pub enum InventoryAction {
-    /// Hold every line of the order.
+    /// Hold every line of the order (or cancel it as out of stock).
     Reserve { order_id: OrderId },
-    /// Give the held stock back (the order is cancelled).
-    Release { order_id: OrderId, reason: String },
-    /// The order is paid: the held stock is sold.
-    Commit { order_id: OrderId },
 }
 
 /// Work for the order-fulfillment consumer, sent once an order is paid.
@@ -134,8 +153,85 @@ pub struct FulfillmentMessage {
 pub enum FulfillmentAction {
     /// A paid order: sell its held stock and start preparing it.
     Fulfill { order_id: OrderId },
-    /// Money taken for an order that cannot be fulfilled (cancelled first): give it back.
-    Refund { order_id: OrderId, reason: String },
+    /// Money taken for an order that cannot use it (cancelled, or paid after
+    /// its cancellation): give back `amount`, or all that is left when absent.
+    Refund {
+        order_id: OrderId,
+        reason: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        amount: Option<Money>,
+    },
+}
+
+impl InventoryAction {
+    pub fn order_id(&self) -> OrderId {
+        match self {
+            Self::Reserve { order_id } => *order_id,
+        }
+    }
+}
+
+impl FulfillmentAction {
+    pub fn order_id(&self) -> OrderId {
+        match self {
+            Self::Fulfill { order_id } | Self::Refund { order_id, .. } => *order_id,
+        }
+    }
+}
+
+/// A message for one of the queues, before the outbox gives it an id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outgoing {
+    Inventory(InventoryAction),
+    Fulfillment(FulfillmentAction),
+    Notification(Notification),
+}
+
+impl Outgoing {
+    pub fn destination(&self) -> Destination {
+        match self {
+            Self::Inventory(_) => Destination::Inventory,
+            Self::Fulfillment(_) => Destination::Fulfillment,
+            Self::Notification(_) => Destination::Notifications,
+        }
+    }
+
+    /// The order the message is about, if any.
+    pub fn order_id(&self) -> Option<OrderId> {
+        match self {
+            Self::Inventory(action) => Some(action.order_id()),
+            Self::Fulfillment(action) => Some(action.order_id()),
+            Self::Notification(notification) => notification.order_id(),
+        }
+    }
+
+    /// The outbox record that sends this message once the change that wrote it commits.
+    pub fn into_outbox(self, now: Timestamp) -> OutboxRecord {
+        self.into_outbox_with_id(ulid::Ulid::new().to_string(), now)
+    }
+
+    /// [`Self::into_outbox`] with a message id of the caller's: a message sent
+    /// again under the same id is recognised by its consumer.
+    pub fn into_outbox_with_id(self, message_id: String, now: Timestamp) -> OutboxRecord {
+        let order_id = self.order_id();
+        let destination = self.destination();
+        let id = message_id.clone();
+        // Serialising these plain enums cannot fail: their maps have string keys.
+        let body = match self {
+            Self::Inventory(action) => serde_json::to_string(&InventoryMessage { id, action }),
+            Self::Fulfillment(action) => serde_json::to_string(&FulfillmentMessage { id, action }),
+            Self::Notification(notification) => serde_json::to_string(&NotificationMessage { id, notification }),
+        }
+        .unwrap_or_default();
+        OutboxRecord {
+            message_id,
+            destination,
+            body,
+            order_id,
+            request_id: crate::logging::request_id(),
+            created_at: now,
+        }
+    }
 }
 
 impl FulfillmentMessage {

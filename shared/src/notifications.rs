@@ -52,6 +52,7 @@ impl Notifier {
             Notification::Welcome { email, .. }
             | Notification::PasswordReset { email, .. }
             | Notification::OrderStatus { email, .. }
+            | Notification::Refund { email, .. }
             | Notification::PaymentFailed { email, .. } => email.clone(),
             Notification::LowStock { .. } => self.alert_email.clone(),
         };

@@ -1,28 +1,28 @@
 //! Payments with Stripe: a PaymentIntent per order, server-side confirmation,
-//! refunds, and the signed webhook that moves orders along. Every order change
-//! is conditional on its status and payment status, so the confirm call and the
-//! webhook can race or arrive twice without a second effect.
+//! refunds, and the signed webhook that moves orders along. What each Stripe
+//! answer or event does to the order is the lifecycle's decision, written
+//! conditioned on the order's version, so the confirm call and the webhook can
+//! race, repeat or arrive out of order without a second effect.
 
 use std::collections::HashMap;
 
-use futures::future::BoxFuture;
 use hmac::{Hmac, Mac};
 use serde::Serialize;
 use serde_json::Value;
 use sha2::Sha256;
 use stripe::{Client, ClientBuilder, IdempotencyKey, RequestStrategy, StripeError, StripeRequest};
 use stripe_core::payment_intent::{ConfirmPaymentIntent, CreatePaymentIntent, RetrievePaymentIntent};
-use stripe_core::refund::CreateRefund;
+use stripe_core::refund::{CreateRefund, ListRefund};
 use tokio::sync::OnceCell;
 
 use crate::auth::Caller;
-use crate::domain::{Money, OrderId, OrderStatus, PaymentStatus, ReservationStatus, Timestamp};
+use crate::domain::{Money, OrderId, PaymentStatus, Timestamp};
 use crate::http::form_value::text;
 use crate::http::{ApiError, ErrorCode, Form};
-use crate::messages::{FulfillmentAction, FulfillmentMessage, Notification, NotificationMessage, Queue};
-use crate::orders::Orders;
+use crate::orders::lifecycle::{self, Event, Refusal};
+use crate::orders::{ApplyError, Orders};
 use crate::secrets::{CachedSecret, Secret};
-use crate::store::orders::{OrderChange, OrderRecord, PaymentRecord, RefundRecord, TimelineEntry};
+use crate::store::orders::{OrderRecord, PaymentRecord, RefundRecord};
 
 /// Stripe signs webhooks with a timestamp; older deliveries are refused (replays).
 pub const SIGNATURE_TOLERANCE_SECS: i64 = 300;
@@ -36,7 +36,6 @@ struct StripeKeys {
 /// Payments; built once per cold start of payments-api or order-fulfillment.
 pub struct Payments {
     pub orders: Orders,
-    pub fulfillment: Queue,
     secrets: aws_sdk_secretsmanager::Client,
     secret: CachedSecret,
     api_base: Option<String>,
@@ -158,7 +157,6 @@ impl Payments {
     pub fn from_config(config: &crate::Config, clients: &crate::aws::AwsClients) -> Self {
         Self {
             orders: Orders::from_config(config, clients),
-            fulfillment: Queue::new(clients.sqs.clone(), &config.queues.fulfillment),
             secrets: clients.secrets.clone(),
             secret: CachedSecret::new(&config.secrets.stripe),
             api_base: config.endpoints.stripe.clone(),
@@ -197,7 +195,7 @@ impl Payments {
     pub async fn start(&self, caller: &Caller, order_id: OrderId) -> Result<PaymentView, ApiError> {
         let order = self.orders.order_for(caller, order_id).await?;
         let now = Timestamp::now();
-        payable(&order, now)?;
+        lifecycle::payable(&order, now).map_err(not_payable)?;
         let keys = self.keys().await?;
         if let Some(existing) = &order.payment {
             // Asked again: the intent the order already has (Stripe forgets idempotency keys after a day).
@@ -224,36 +222,39 @@ impl Payments {
             ("user_id".to_owned(), order.user_id.to_string()),
         ]);
         let key = IdempotencyKey::new(format!("payment-{order_id}")).map_err(|e| ApiError::internal(e.to_string()))?;
-        let intent = CreatePaymentIntent::new(order.totals.total, currency)
+        let intent = CreatePaymentIntent::new(order.totals.total.cents(), currency)
             .metadata(metadata)
             .customize()
             .request_strategy(RequestStrategy::Idempotent(key))
             .send(&keys.client)
             .await
             .map_err(|e| stripe_error(&e))?;
-        let record = PaymentRecord {
-            intent_id: intent.id.to_string(),
-            amount: intent.amount,
-            currency: order.currency.clone(),
-            status: intent.status.to_string(),
-            amount_refunded: 0,
-            refunds: Vec::new(),
-            last_error: None,
-            updated_at: now,
-        };
-        self.orders.store.attach_payment(&order, &record).await.map_err(|err| {
-            if err.failed_condition_at(0) {
-                ApiError::already_exists("This order already has another payment")
-            } else {
-                err.into()
-            }
-        })?;
+        let mut payment = PaymentRecord::started(
+            intent.id.as_str(),
+            Money::from_cents(intent.amount),
+            order.currency.clone(),
+            now,
+        );
+        payment.status = intent.status.to_string();
+        let currency = order.currency.clone();
+        let event = Event::PaymentStarted { payment };
+        self.orders
+            .apply_to(order, |_| event.clone())
+            .await
+            .map_err(|err| match err {
+                ApplyError::Refused {
+                    refusal: Refusal::OtherPayment,
+                    ..
+                } => ApiError::already_exists("This order already has another payment"),
+                ApplyError::Refused { refusal, .. } => not_payable(refusal),
+                other => other.into(),
+            })?;
         Ok(PaymentView {
-            payment_id: record.intent_id,
+            payment_id: intent.id.to_string(),
             order_id,
-            amount: Money::from_cents(record.amount),
-            currency: record.currency,
-            status: record.status,
+            amount: Money::from_cents(intent.amount),
+            currency,
+            status: intent.status.to_string(),
             client_secret: intent.client_secret,
         })
     }
@@ -277,7 +278,7 @@ impl Payments {
     pub async fn confirm(&self, caller: &Caller, intent: &str, payment_method: &str) -> Result<PaymentView, ApiError> {
         let order = self.order_of_intent(caller, intent).await?;
         // No charge for an order whose stock is no longer held (it would only be refunded).
-        payable(&order, Timestamp::now())?;
+        lifecycle::payable(&order, Timestamp::now()).map_err(not_payable)?;
         let keys = self.keys().await?;
         let confirmed = ConfirmPaymentIntent::new(intent)
             .payment_method(payment_method)
@@ -287,7 +288,12 @@ impl Payments {
             Ok(paid) => {
                 let status = paid.status.to_string();
                 if status == "succeeded" {
-                    self.succeeded(&order, intent, paid.amount_received, None).await?;
+                    let event = Event::PaymentSucceeded {
+                        intent_id: intent.to_owned(),
+                        amount_received: Money::from_cents(paid.amount_received),
+                        stripe_event: None,
+                    };
+                    self.orders.apply_to(order.clone(), |_| event.clone()).await?;
                 }
                 Ok(PaymentView {
                     payment_id: intent.to_owned(),
@@ -302,7 +308,12 @@ impl Payments {
                 let api_error = stripe_error(&error);
                 if api_error.code == ErrorCode::PaymentFailed {
                     // The webhook tells the customer; here the order only records the failure.
-                    self.failed(&order, intent, &api_error.message, None).await?;
+                    let event = Event::PaymentFailed {
+                        intent_id: intent.to_owned(),
+                        reason: api_error.message.clone(),
+                        stripe_event: None,
+                    };
+                    self.orders.apply_to(order, |_| event.clone()).await?;
                 }
                 Err(api_error)
             }
@@ -314,70 +325,38 @@ impl Payments {
     pub async fn refund(&self, caller: &Caller, intent: &str, amount: Option<Money>) -> Result<PaymentView, ApiError> {
         caller.require_admin()?;
         let order = self.order_of_intent(caller, intent).await?;
-        let payment = order.payment.clone().ok_or_else(|| ApiError::not_found("Payment"))?;
-        if !matches!(
-            order.payment_status,
-            PaymentStatus::Paid | PaymentStatus::PartiallyRefunded
-        ) {
+        if order.captured() == Money::ZERO {
             return Err(ApiError::new(
                 ErrorCode::PaymentFailed,
                 "Only a paid order can be refunded",
             ));
         }
-        let remaining = payment.amount - payment.amount_refunded;
-        let amount = amount.map_or(remaining, Money::cents);
-        if amount > remaining {
-            return Err(ApiError::invalid_field(
-                "amount",
-                format!("at most {} can still be refunded", Money::from_cents(remaining)),
+        let due = lifecycle::refund_due(&order, None);
+        if due == Money::ZERO {
+            return Err(ApiError::new(
+                ErrorCode::PaymentFailed,
+                "This payment has been refunded in full",
             ));
         }
-        self.refund_amount(&order, intent, amount, "requested_by_admin").await
-    }
-
-    async fn refund_amount(
-        &self,
-        order: &OrderRecord,
-        intent: &str,
-        amount: i64,
-        reason: &str,
-    ) -> Result<PaymentView, ApiError> {
-        let keys = self.keys().await?;
-        let already = order.payment.as_ref().map_or(0, |p| p.amount_refunded);
-        // The same refund asked twice (a retry) must not refund twice.
-        let key = IdempotencyKey::new(format!("refund-{intent}-{already}-{amount}"))
-            .map_err(|e| ApiError::internal(e.to_string()))?;
-        let refund = CreateRefund::new()
-            .payment_intent(intent)
-            .amount(amount)
-            .customize()
-            .request_strategy(RequestStrategy::Idempotent(key))
-            .send(&keys.client)
-            .await
-            .map_err(|e| stripe_error(&e))?;
-        tracing::info!(refund = %refund.id, amount, reason, "refund created");
-        let record = RefundRecord {
-            refund_id: refund.id.to_string(),
-            amount,
-            status: refund.status.clone().unwrap_or_default(),
-            created_at: Timestamp::now(),
-        };
-        self.refunded(order, already + amount, Some(record), None).await?;
-        let updated = self
-            .orders
-            .store
-            .order(order.order_id)
-            .await?
-            .ok_or_else(|| ApiError::not_found("Order"))?;
-        let payment = updated
+        let amount = amount.unwrap_or(due);
+        if amount > due {
+            return Err(ApiError::invalid_field(
+                "amount",
+                format!("at most {due} can still be refunded"),
+            ));
+        }
+        let applied = self.refund_amount(&order, amount, "requested_by_admin").await?;
+        let order = applied.order();
+        let payment = order
             .payment
-            .unwrap_or_else(|| order.payment.clone().unwrap_or_else(|| unreachable_payment(intent)));
+            .clone()
+            .ok_or_else(|| ApiError::internal("a refunded order has no payment"))?;
         Ok(PaymentView {
             payment_id: intent.to_owned(),
             order_id: order.order_id,
-            amount: Money::from_cents(payment.amount),
+            amount: payment.amount,
             currency: payment.currency,
-            status: match updated.payment_status {
+            status: match order.payment_status {
                 PaymentStatus::Refunded => "refunded",
                 PaymentStatus::PartiallyRefunded => "partially_refunded",
                 _ => "succeeded",
@@ -385,6 +364,80 @@ impl Payments {
             .to_owned(),
             client_secret: None,
         })
+    }
+
+    /// Refunds `amount` of the order's payment at Stripe and records the refund.
+    /// The same refund asked again from the same state (a retry, or a race with
+    /// another request) is the same Stripe refund, recorded once.
+    async fn refund_amount(
+        &self,
+        order: &OrderRecord,
+        amount: Money,
+        reason: &str,
+    ) -> Result<crate::orders::Applied, ApiError> {
+        let keys = self.keys().await?;
+        let intent = order
+            .payment
+            .as_ref()
+            .map(|p| p.intent_id.clone())
+            .ok_or_else(|| ApiError::internal("a paid order has no payment"))?;
+        let key = IdempotencyKey::new(format!(
+            "refund-{intent}-{}-{}",
+            order.refunded().cents(),
+            amount.cents()
+        ))
+        .map_err(|e| ApiError::internal(e.to_string()))?;
+        let refund = CreateRefund::new()
+            .payment_intent(intent.as_str())
+            .amount(amount.cents())
+            .customize()
+            .request_strategy(RequestStrategy::Idempotent(key))
+            .send(&keys.client)
+            .await
+            .map_err(|e| stripe_error(&e))?;
+        tracing::info!(refund = %refund.id, amount = %amount, reason, "refund created");
+        let event = Event::Refunded {
+            intent_id: intent,
+            captured: None,
+            refunds: vec![refund_record(&refund)],
+            stripe_event: None,
+        };
+        Ok(self.orders.apply_to(order.clone(), |_| event.clone()).await?)
+    }
+
+    /// The order-fulfillment consumer's refund of money an order cannot use
+    /// (`amount`, or all that is left). Refunds made at Stripe that the order
+    /// has not heard of yet (the Dashboard's, their webhook still on its way)
+    /// are recorded first, so what is refunded is what is really left.
+    pub async fn refund_unfulfillable(
+        &self,
+        order_id: OrderId,
+        reason: &str,
+        amount: Option<Money>,
+    ) -> Result<bool, ApiError> {
+        let Some(order) = self.orders.store.order(order_id).await? else {
+            return Ok(false);
+        };
+        let Some(intent) = order.payment.as_ref().map(|p| p.intent_id.clone()) else {
+            return Ok(false);
+        };
+        if lifecycle::refund_due(&order, amount) == Money::ZERO {
+            return Ok(false);
+        }
+        let keys = self.keys().await?;
+        let known = Event::Refunded {
+            intent_id: intent.clone(),
+            captured: None,
+            refunds: stripe_refunds(&keys.client, &intent).await?,
+            stripe_event: None,
+        };
+        let order = self.orders.apply_to(order, |_| known.clone()).await?.order().clone();
+        let due = lifecycle::refund_due(&order, amount);
+        if due == Money::ZERO {
+            return Ok(false);
+        }
+        self.refund_amount(&order, due, reason).await?;
+        Ok(true)
     }
 
     /// Verifies and applies a Stripe webhook. Bad or missing signatures change nothing.
@@ -400,382 +453,116 @@ impl Payments {
         };
         let object = &event["data"]["object"];
         let intent = match kind {
-            "charge.refunded" => object["payment_intent"].as_str(),
-            _ => object["id"].as_str(),
+            "payment_intent.succeeded" | "payment_intent.payment_failed" => object["id"].as_str(),
+            "charge.refunded" | "refund.updated" | "charge.refund.updated" => object["payment_intent"].as_str(),
+            _ => None,
         };
         let Some(intent) = intent else { return Ok("ignored") };
         let Some(lookup) = self.orders.store.payment_lookup(intent).await? else {
             tracing::warn!(event = id, intent, "webhook for an unknown payment");
             return Ok("ignored");
         };
-        let Some(order) = self.orders.store.order(lookup.order_id).await? else {
-            return Ok("ignored");
-        };
-        let outcome = match kind {
-            "payment_intent.succeeded" => {
-                self.succeeded(
-                    &order,
-                    intent,
-                    object["amount_received"].as_i64().unwrap_or(0),
-                    Some(id),
-                )
-                .await?
-            }
-            "payment_intent.payment_failed" => {
-                let reason = object["last_payment_error"]["message"]
+        let stripe_event = Some(id.to_owned());
+        let event = match kind {
+            "payment_intent.succeeded" => Event::PaymentSucceeded {
+                intent_id: intent.to_owned(),
+                amount_received: Money::from_cents(object["amount_received"].as_i64().unwrap_or(0)),
+                stripe_event,
+            },
+            "payment_intent.payment_failed" => Event::PaymentFailed {
+                intent_id: intent.to_owned(),
+                reason: object["last_payment_error"]["message"]
                     .as_str()
                     .unwrap_or("The payment failed")
-                    .to_owned();
-                let changed = self.failed(&order, intent, &reason, Some(id)).await?;
-                if changed {
-                    let message = NotificationMessage::new(Notification::PaymentFailed {
-                        order_id: order.order_id,
-                        user_id: order.user_id,
-                        email: order.email.clone(),
-                        reason,
-                    });
-                    if let Err(err) = self.orders.notifications.send(&message).await {
-                        tracing::error!(error = %crate::http::error_chain(&err), "payment-failed notification not queued");
-                    }
-                }
-                changed
-            }
-            "charge.refunded" => {
-                self.refunded(&order, object["amount_refunded"].as_i64().unwrap_or(0), None, Some(id))
-                    .await?
-            }
-            _ => false,
-        };
-        tracing::info!(event = id, kind, orderId = %order.order_id, applied = outcome, "webhook handled");
-        Ok(if outcome { "applied" } else { "unchanged" })
-    }
-
-    /// Runs `change`. A change already made (the same event delivered before) is
-    /// [`Step::Done`]`(false)`; an order changed since it was read is [`Step::Raced`].
-    /// Stock of products deleted since is left out rather than failing for ever.
-    async fn apply(&self, order: &OrderRecord, change: &OrderChange, stock: Option<bool>) -> Result<Step, ApiError> {
-        let store = &self.orders.store;
-        let marker = change.event_id.is_some();
-        let mut result = store.change_order(order, change, stock).await;
-        if let (Err(err), Some(take)) = (&result, stock)
-            && !err.failed_condition_at(0)
-            && !(marker && err.failed_condition_at(1))
-            && err.failed_condition_after(usize::from(marker))
-        {
-            let existing = self.orders.existing_quantities(order).await?;
-            result = store.change_order_moving(order, change, Some((take, existing))).await;
-        }
-        match result {
-            Ok(()) => Ok(Step::Done(true)),
-            Err(err) if marker && err.failed_condition_at(1) => Ok(Step::Done(false)),
-            Err(err) if err.failed_condition_at(0) => Ok(Step::Raced),
-            Err(err) => Err(err.into()),
-        }
-    }
-
-    /// Runs `step` on the order; when another change got there first, reads the
-    /// order again and decides anew (a few times, then 503: Stripe retries).
-    async fn settle<'a>(
-        &'a self,
-        order: &OrderRecord,
-        step: impl Fn(OrderRecord) -> BoxFuture<'a, Result<Step, ApiError>>,
-    ) -> Result<bool, ApiError> {
-        let mut order = order.clone();
-        for _ in 0..RACE_ATTEMPTS {
-            if let Step::Done(applied) = step(order.clone()).await? {
-                return Ok(applied);
-            }
-            order = self
-                .orders
-                .store
-                .order(order.order_id)
-                .await?
-                .ok_or_else(|| ApiError::not_found("Order"))?;
-        }
-        Err(ApiError::unavailable(std::io::Error::other(
-            "the order kept changing while the payment was applied",
-        )))
-    }
-
-    async fn succeeded(
-        &self,
-        order: &OrderRecord,
-        intent: &str,
-        received: i64,
-        event: Option<&str>,
-    ) -> Result<bool, ApiError> {
-        self.settle(order, |o| {
-            Box::pin(async move { self.succeed_once(&o, intent, received, event).await })
-        })
-        .await
-    }
-
-    async fn failed(
-        &self,
-        order: &OrderRecord,
-        intent: &str,
-        reason: &str,
-        event: Option<&str>,
-    ) -> Result<bool, ApiError> {
-        self.settle(order, |o| {
-            Box::pin(async move { self.fail_once(&o, intent, reason, event).await })
-        })
-        .await
-    }
-
-    async fn refunded(
-        &self,
-        order: &OrderRecord,
-        total_refunded: i64,
-        refund: Option<RefundRecord>,
-        event: Option<&str>,
-    ) -> Result<bool, ApiError> {
-        self.settle(order, |o| {
-            let refund = refund.clone();
-            Box::pin(async move { self.refund_once(&o, total_refunded, refund, event).await })
-        })
-        .await
-    }
-
-    /// The payment succeeded: a pending order is confirmed and sent to fulfilment;
-    /// money taken for an order already cancelled goes back.
-    async fn succeed_once(
-        &self,
-        order: &OrderRecord,
-        intent: &str,
-        received: i64,
-        event: Option<&str>,
-    ) -> Result<Step, ApiError> {
-        if order.payment_status == PaymentStatus::Paid || order.payment_status == PaymentStatus::Refunded {
-            return Ok(Step::Done(false));
-        }
-        let now = Timestamp::now();
-        let payment = PaymentRecord {
-            status: "succeeded".into(),
-            last_error: None,
-            updated_at: now,
-            ..order.payment.clone().unwrap_or_else(|| unreachable_payment(intent))
-        };
-        let confirm = order.status == OrderStatus::Pending;
-        let change = OrderChange {
-            status: if confirm { OrderStatus::Confirmed } else { order.status },
-            from_payment: Some(order.payment_status),
-            payment_status: Some(PaymentStatus::Paid),
-            payment: Some(PaymentRecord {
-                amount: received.max(payment.amount),
-                ..payment
-            }),
-            event_id: event.map(str::to_owned),
-            entry: confirm.then(|| TimelineEntry {
-                status: OrderStatus::Confirmed,
-                timestamp: now,
-                note: Some("payment received".into()),
-            }),
-            ..OrderChange::from(order, now)
-        };
-        if let step @ (Step::Raced | Step::Done(false)) = self.apply(order, &change, None).await? {
-            return Ok(step);
-        }
-        let action = if confirm {
-            FulfillmentAction::Fulfill {
-                order_id: order.order_id,
-            }
-        } else {
-            FulfillmentAction::Refund {
-                order_id: order.order_id,
-                reason: "paid_after_cancellation".into(),
-            }
-        };
-        if let Err(err) = self.fulfillment.send(&FulfillmentMessage::new(action)).await {
-            tracing::error!(error = %crate::http::error_chain(&err), "fulfillment message not queued");
-        }
-        if confirm {
-            let message = NotificationMessage::new(Notification::OrderStatus {
-                order_id: order.order_id,
-                user_id: order.user_id,
-                email: order.email.clone(),
-                status: OrderStatus::Confirmed,
-                note: None,
-                total: Some(Money::from_cents(order.totals.total)),
-                tracking: None,
-            });
-            if let Err(err) = self.orders.notifications.send(&message).await {
-                tracing::error!(error = %crate::http::error_chain(&err), "confirmation notification not queued");
-            }
-        }
-        Ok(Step::Done(true))
-    }
-
-    /// A failed attempt: recorded, the order stays payable.
-    async fn fail_once(
-        &self,
-        order: &OrderRecord,
-        intent: &str,
-        reason: &str,
-        event: Option<&str>,
-    ) -> Result<Step, ApiError> {
-        if order.payment_status == PaymentStatus::Paid || order.status != OrderStatus::Pending {
-            return Ok(Step::Done(false));
-        }
-        let now = Timestamp::now();
-        let payment = PaymentRecord {
-            status: "requires_payment_method".into(),
-            last_error: Some(reason.to_owned()),
-            updated_at: now,
-            ..order.payment.clone().unwrap_or_else(|| unreachable_payment(intent))
-        };
-        let change = OrderChange {
-            from_payment: Some(order.payment_status),
-            payment_status: Some(PaymentStatus::Failed),
-            payment: Some(payment),
-            event_id: event.map(str::to_owned),
-            ..OrderChange::from(order, now)
-        };
-        self.apply(order, &change, None).await
-    }
-
-    /// `total_refunded` of the payment is refunded now: fully → REFUNDED (and the
-    /// stock goes back if the order had not shipped), partly → PARTIALLY_REFUNDED.
-    async fn refund_once(
-        &self,
-        order: &OrderRecord,
-        total_refunded: i64,
-        refund: Option<RefundRecord>,
-        event: Option<&str>,
-    ) -> Result<Step, ApiError> {
-        let Some(payment) = order.payment.clone() else {
-            return Ok(Step::Done(false));
-        };
-        if total_refunded <= payment.amount_refunded && refund.is_none() {
-            return Ok(Step::Done(false));
-        }
-        let now = Timestamp::now();
-        let full = total_refunded >= payment.amount;
-        let mut refunds = payment.refunds.clone();
-        refunds.extend(refund);
-        let returns_stock = full && matches!(order.status, OrderStatus::Confirmed | OrderStatus::Processing);
-        let holds = matches!(
-            order.reservation,
-            ReservationStatus::Reserved | ReservationStatus::Committed
-        );
-        let status = if full && order.status != OrderStatus::Cancelled {
-            OrderStatus::Refunded
-        } else {
-            order.status
-        };
-        let change = OrderChange {
-            status,
-            reservation: if returns_stock && holds {
-                ReservationStatus::Released
-            } else {
-                order.reservation
+                    .to_owned(),
+                stripe_event,
             },
-            reservation_expires_at: None,
-            from_payment: Some(order.payment_status),
-            payment_status: Some(if full {
-                PaymentStatus::Refunded
-            } else {
-                PaymentStatus::PartiallyRefunded
-            }),
-            payment: Some(PaymentRecord {
-                amount_refunded: total_refunded.max(payment.amount_refunded),
-                refunds,
-                updated_at: now,
-                ..payment
-            }),
-            event_id: event.map(str::to_owned),
-            entry: (status != order.status).then(|| TimelineEntry {
-                status,
-                timestamp: now,
-                note: Some("refunded".into()),
-            }),
-            ..OrderChange::from(order, now)
+            "charge.refunded" => Event::Refunded {
+                intent_id: intent.to_owned(),
+                captured: object["amount_captured"].as_i64().map(Money::from_cents),
+                refunds: self.charge_refunds(&keys.client, intent, object).await?,
+                stripe_event,
+            },
+            _ => Event::Refunded {
+                intent_id: intent.to_owned(),
+                captured: None,
+                refunds: refund_from_json(object).into_iter().collect(),
+                stripe_event,
+            },
         };
-        let step = self
-            .apply(order, &change, (returns_stock && holds).then_some(false))
-            .await?;
-        if step == Step::Done(true) && status == OrderStatus::Refunded {
-            let message = NotificationMessage::new(Notification::OrderStatus {
-                order_id: order.order_id,
-                user_id: order.user_id,
-                email: order.email.clone(),
-                status: OrderStatus::Refunded,
-                note: None,
-                total: Some(Money::from_cents(total_refunded)),
-                tracking: None,
-            });
-            if let Err(err) = self.orders.notifications.send(&message).await {
-                tracing::error!(error = %crate::http::error_chain(&err), "refund notification not queued");
+        let outcome = match self.orders.apply(lookup.order_id, |_| event.clone()).await {
+            Ok(applied) if applied.changed() => "applied",
+            Ok(_) => "unchanged",
+            Err(ApplyError::NotFound) => "ignored",
+            Err(ApplyError::Refused { refusal, .. }) => {
+                tracing::warn!(event = id, kind, %refusal, "webhook refused by the order's state");
+                "unchanged"
             }
-        }
-        Ok(step)
+            Err(err) => return Err(err.into()),
+        };
+        tracing::info!(event = id, kind, orderId = %lookup.order_id, outcome, "webhook handled");
+        Ok(outcome)
     }
 
-    /// The order-fulfillment consumer's refund of an order that cannot be fulfilled.
-    pub async fn refund_unfulfillable(&self, order_id: OrderId, reason: &str) -> Result<bool, ApiError> {
-        let Some(order) = self.orders.store.order(order_id).await? else {
-            return Ok(false);
-        };
-        let Some(payment) = order.payment.clone() else {
-            return Ok(false);
-        };
-        if !matches!(
-            order.payment_status,
-            PaymentStatus::Paid | PaymentStatus::PartiallyRefunded
-        ) {
-            return Ok(false);
+    /// Every refund of a refunded charge: from the event when it lists them
+    /// (older API versions), otherwise read from Stripe.
+    async fn charge_refunds(
+        &self,
+        client: &Client,
+        intent: &str,
+        charge: &Value,
+    ) -> Result<Vec<RefundRecord>, ApiError> {
+        if let Some(listed) = charge["refunds"]["data"].as_array()
+            && charge["refunds"]["has_more"].as_bool() != Some(true)
+        {
+            return Ok(listed.iter().filter_map(refund_from_json).collect());
         }
-        self.refund_amount(
-            &order,
-            &payment.intent_id,
-            payment.amount - payment.amount_refunded,
-            reason,
-        )
-        .await?;
-        Ok(true)
+        stripe_refunds(client, intent).await
     }
 }
 
-/// Only a pending, unpaid order whose stock is still held can be paid.
-fn payable(order: &OrderRecord, now: Timestamp) -> Result<(), ApiError> {
-    let reserved = order.reservation == ReservationStatus::Reserved
-        && order.reservation_expires_at.is_some_and(|at| at > now.unix());
-    if order.status == OrderStatus::Pending && order.payment_status != PaymentStatus::Paid && reserved {
-        return Ok(());
+/// Every refund of a PaymentIntent, as Stripe has them now.
+async fn stripe_refunds(client: &Client, intent: &str) -> Result<Vec<RefundRecord>, ApiError> {
+    let refunds = ListRefund::new()
+        .payment_intent(intent)
+        .limit(100)
+        .send(client)
+        .await
+        .map_err(|e| stripe_error(&e))?;
+    Ok(refunds.data.iter().map(refund_record).collect())
+}
+
+/// A Stripe refund as the order keeps it.
+fn refund_record(refund: &stripe_shared::Refund) -> RefundRecord {
+    RefundRecord {
+        refund_id: refund.id.to_string(),
+        amount: Money::from_cents(refund.amount),
+        status: refund.status.clone().unwrap_or_else(|| "succeeded".to_owned()),
+        created_at: Timestamp::from_unix(refund.created),
     }
-    Err(ApiError::new(
-        ErrorCode::PaymentFailed,
-        format!(
-            "This order cannot be paid now (it is {}, stock {})",
-            order.status,
-            order.reservation.as_str().to_lowercase()
+}
+
+/// A refund object of a webhook payload.
+fn refund_from_json(refund: &Value) -> Option<RefundRecord> {
+    Some(RefundRecord {
+        refund_id: refund["id"].as_str()?.to_owned(),
+        amount: Money::from_cents(refund["amount"].as_i64()?),
+        status: refund["status"].as_str().unwrap_or("succeeded").to_owned(),
+        created_at: Timestamp::from_unix(refund["created"].as_i64().unwrap_or(0)),
+    })
+}
+
+/// 400 BUS_003 for an order that cannot be paid now.
+fn not_payable(refusal: Refusal) -> ApiError {
+    match refusal {
+        Refusal::NotPayable { status, reservation } => ApiError::new(
+            ErrorCode::PaymentFailed,
+            format!(
+                "This order cannot be paid now (it is {status}, stock {})",
+                reservation.to_lowercase()
+            ),
         ),
-    ))
-}
-
-/// What one attempt to apply a payment change came to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Step {
-    /// Applied (true) or, already applied or not applicable, left alone (false).
-    Done(bool),
-    /// The order changed since it was read: read it again and decide anew.
-    Raced,
-}
-
-/// How often a payment change is re-decided on a fresh read before giving up.
-const RACE_ATTEMPTS: usize = 4;
-
-/// The payment record an order has whenever Stripe knows its intent (attached at creation).
-fn unreachable_payment(intent: &str) -> PaymentRecord {
-    PaymentRecord {
-        intent_id: intent.to_owned(),
-        amount: 0,
-        currency: String::new(),
-        status: String::new(),
-        amount_refunded: 0,
-        refunds: Vec::new(),
-        last_error: None,
-        updated_at: Timestamp::now(),
+        other => ApiError::new(ErrorCode::PaymentFailed, other.to_string()),
     }
 }
 

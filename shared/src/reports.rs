@@ -9,10 +9,10 @@ use serde::{Deserialize, Serialize};
 use crate::auth::Caller;
 use crate::domain::{Money, OrderId, OrderStatus, PaymentStatus, ProductId, ProductStatus, Timestamp};
 use crate::http::ApiError;
-use crate::messages::{Notification, NotificationMessage, Queue};
-use crate::store::keys::Key;
+use crate::messages::{Notification, Outgoing};
+use crate::store::Store;
 use crate::store::orders::OrderRecord;
-use crate::store::{Store, StoreError};
+use crate::store::outbox::OutboxRecord;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -44,27 +44,6 @@ pub struct DailyReport {
     pub generated_at: Timestamp,
 }
 
-fn report_key(date: &str) -> Key {
-    Key::new("REPORT#DAILY", date.to_owned())
-}
-
-/// The report is kept as one JSON document (amounts as decimals, as the API shows them).
-fn report_item(report: &DailyReport) -> Result<crate::store::Item, ApiError> {
-    let mut item = crate::store::Item::new();
-    report_key(&report.date).write_into(&mut item);
-    let json = serde_json::to_string(report).map_err(|e| ApiError::internal(e.to_string()))?;
-    item.insert("report".into(), crate::store::string(json));
-    Ok(item)
-}
-
-fn read_report(item: crate::store::Item) -> Result<DailyReport, ApiError> {
-    let json = item
-        .get("report")
-        .and_then(|v| v.as_s().ok())
-        .ok_or_else(|| ApiError::internal("report item without its document"))?;
-    serde_json::from_str(json).map_err(|e| ApiError::internal(e.to_string()))
-}
-
 /// The UTC day `date` as a pair of instants (start inclusive, end exclusive).
 pub fn day_bounds(date: &str) -> Result<(Timestamp, Timestamp), ApiError> {
     let start = Timestamp::parse(&format!("{}T00:00:00Z", date.trim()))
@@ -83,7 +62,7 @@ pub fn summarize(date: &str, orders: &[OrderRecord], currency: &str) -> DailyRep
             )
         })
         .collect();
-    let revenue: i64 = paid.iter().map(|o| o.totals.total).sum();
+    let revenue: Money = paid.iter().map(|o| o.totals.total).sum();
     let mut products: HashMap<ProductId, ProductSales> = HashMap::new();
     for line in paid.iter().flat_map(|o| &o.lines) {
         let entry = products.entry(line.product_id).or_insert_with(|| ProductSales {
@@ -93,7 +72,7 @@ pub fn summarize(date: &str, orders: &[OrderRecord], currency: &str) -> DailyRep
             revenue: Money::ZERO,
         });
         entry.units += u64::from(line.quantity);
-        entry.revenue = Money::from_cents(entry.revenue.cents() + line.subtotal);
+        entry.revenue = entry.revenue + line.subtotal;
     }
     let units_sold = products.values().map(|p| p.units).sum();
     let mut top: Vec<ProductSales> = products.into_values().collect();
@@ -104,26 +83,26 @@ pub fn summarize(date: &str, orders: &[OrderRecord], currency: &str) -> DailyRep
             .then_with(|| a.name.cmp(&b.name))
     });
     top.truncate(10);
-    let refunded: Vec<i64> = orders
+    let refunded: Vec<Money> = orders
         .iter()
-        .filter_map(|o| o.payment.as_ref().map(|p| p.amount_refunded))
-        .filter(|a| *a > 0)
+        .map(OrderRecord::refunded)
+        .filter(|a| *a > Money::ZERO)
         .collect();
     DailyReport {
         date: date.to_owned(),
         orders: orders.len() as u64,
         paid_orders: paid.len() as u64,
-        revenue: Money::from_cents(revenue),
+        revenue,
         average_order_value: Money::from_cents(if paid.is_empty() {
             0
         } else {
-            revenue / paid.len() as i64
+            revenue.cents() / paid.len() as i64
         }),
         units_sold,
         top_products: top,
         cancellations: orders.iter().filter(|o| o.status == OrderStatus::Cancelled).count() as u64,
         refunds: refunded.len() as u64,
-        refunded_amount: Money::from_cents(refunded.iter().sum()),
+        refunded_amount: refunded.iter().copied().sum(),
         currency: currency.to_owned(),
         generated_at: Timestamp::now(),
     }
@@ -141,11 +120,17 @@ pub struct ReportRun {
 #[derive(Debug)]
 pub struct Reports {
     pub store: Store,
-    pub notifications: Queue,
     pub currency: String,
 }
 
 impl Reports {
+    pub fn from_config(config: &crate::Config, clients: &crate::aws::AwsClients) -> Self {
+        Self {
+            store: Store::from_config(config, clients),
+            currency: config.commerce.currency.clone(),
+        }
+    }
+
     /// Builds and stores the report of `date`, and alerts on low stock.
     #[tracing::instrument(skip_all, fields(date = %date))]
     pub async fn run(&self, date: &str) -> Result<ReportRun, ApiError> {
@@ -171,69 +156,54 @@ impl Reports {
         }
         let orders: Vec<OrderRecord> = latest.into_values().collect();
         let report = summarize(date, &orders, &self.currency);
-        self.store
-            .client()
-            .put_item()
-            .table_name(self.store.table())
-            .set_item(Some(report_item(&report)?))
-            .send()
-            .await
-            .map_err(StoreError::from)?;
+        let document = serde_json::to_string(&report).map_err(|e| ApiError::internal(e.to_string()))?;
         let alerts = self.low_stock_alerts(date).await?;
+        let messages = alerts.iter().map(OutboxRecord::item).collect::<Result<Vec<_>, _>>()?;
+        self.store.save_report(date, document, messages).await?;
         tracing::info!(
             orders = report.orders,
             revenue = report.revenue.cents(),
-            alerts,
+            alerts = alerts.len(),
             "daily report stored"
         );
         Ok(ReportRun {
             date: date.to_owned(),
             orders: report.orders,
-            low_stock_alerts: alerts,
+            low_stock_alerts: alerts.len(),
         })
     }
 
     /// One alert per ACTIVE product at or below its threshold; the message id
     /// names the product and the day, so a rerun the same day mails nothing twice.
-    async fn low_stock_alerts(&self, date: &str) -> Result<usize, ApiError> {
+    async fn low_stock_alerts(&self, date: &str) -> Result<Vec<OutboxRecord>, ApiError> {
         let cards = self.store.catalog_cards(&[ProductStatus::Active]).await?;
-        let low: Vec<_> = cards.iter().filter(|c| c.inventory <= c.low_stock_threshold).collect();
-        for card in &low {
-            let message = NotificationMessage {
-                id: format!("low-stock-{date}-{}", card.product_id),
-                notification: Notification::LowStock {
+        let now = Timestamp::now();
+        Ok(cards
+            .iter()
+            .filter(|c| c.inventory <= c.low_stock_threshold)
+            .map(|card| {
+                Outgoing::Notification(Notification::LowStock {
                     product_id: card.product_id,
                     name: card.name.clone(),
                     sku: card.sku.to_string(),
                     stock: card.inventory,
                     threshold: card.low_stock_threshold,
-                },
-            };
-            if let Err(err) = self.notifications.send(&message).await {
-                tracing::error!(error = %crate::http::error_chain(&err), "low-stock alert not queued");
-            }
-        }
-        Ok(low.len())
+                })
+                .into_outbox_with_id(format!("low-stock-{date}-{}", card.product_id), now)
+            })
+            .collect())
     }
 
     /// ADMIN: the stored report of a day (one GetItem).
     pub async fn report(&self, caller: &Caller, date: &str) -> Result<DailyReport, ApiError> {
         caller.require_admin()?;
         day_bounds(date)?;
-        let output = self
+        let document = self
             .store
-            .client()
-            .get_item()
-            .table_name(self.store.table())
-            .set_key(Some(report_key(date.trim()).primary()))
-            .send()
-            .await
-            .map_err(StoreError::from)?;
-        output
-            .item
-            .map(read_report)
-            .transpose()?
-            .ok_or_else(|| ApiError::not_found("Report for this date"))
+            .report_document(date.trim())
+            .await?
+            .ok_or_else(|| ApiError::not_found("Report for this date"))?;
+        serde_json::from_str(&document).map_err(|e| ApiError::internal(e.to_string()))
     }
 }
 
@@ -244,7 +214,7 @@ mod tests {
     #[test]
     fn a_stored_report_reads_back() {
         let report = summarize("2026-11-20", &[], "USD");
-        let back = read_report(report_item(&report).unwrap()).unwrap();
+        let back: DailyReport = serde_json::from_str(&serde_json::to_string(&report).unwrap()).unwrap();
         assert_eq!(back, report);
     }
 }

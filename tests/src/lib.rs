@@ -12,9 +12,40 @@ use serde_json::{Value, json};
 use shop::auth::TokenKeys;
 use shop::aws::AwsClients;
 use shop_local::provision::{endpoints_from_env, local_parameters};
-use shop_local::{Functions, Gateway, HttpCall, Router, Stack, Template};
+use shop_local::streams::{StreamPoller, StreamReport};
+use shop_local::{Functions, Gateway, HttpCall, Stack, Template};
 
 pub const PASSWORD: &str = "SecurePass123!";
+
+/// The stream reader of the template's outbox dispatcher, from the stream's start.
+async fn outbox_poller(stack: &Stack, clients: &AwsClients, functions: &std::sync::Arc<Functions>) -> StreamPoller {
+    let function = stack
+        .function("outbox-dispatcher")
+        .expect("the template has outbox-dispatcher");
+    let trigger = function
+        .streams
+        .first()
+        .expect("outbox-dispatcher reads the table's stream")
+        .clone();
+    let on_failure = trigger
+        .on_failure
+        .as_ref()
+        .and_then(|queue| stack.queue_url(queue))
+        .map(str::to_owned);
+    let streams = shop_local::provision::streams_client(&stack.endpoints).await;
+    let functions = functions.clone();
+    let handler: shop_local::streams::StreamHandler = std::sync::Arc::new(move |event| {
+        let functions = functions.clone();
+        Box::pin(async move { functions.call_stream("outbox-dispatcher", event).await })
+    });
+    StreamPoller::new(
+        (&clients.dynamodb, &streams, &clients.sqs),
+        stack.table_name.clone(),
+        trigger,
+        on_failure,
+        handler,
+    )
+}
 
 /// Records the name of every DynamoDB request a client sends.
 #[derive(Debug, Clone, Default)]
@@ -109,6 +140,8 @@ pub struct TestApp {
     /// A second instance of every function (same table and queues), for consumers and jobs.
     pub functions: std::sync::Arc<shop_local::Functions>,
     pub dynamodb_calls: CallLog,
+    /// Reads the table's stream into the outbox dispatcher, as Lambda's event source would.
+    outbox: StreamPoller,
 }
 
 fn emulator_endpoints() -> shop::config::Endpoints {
@@ -142,12 +175,9 @@ impl TestApp {
         let stack = Stack::provision(template, &clients, &prefix, parameters, endpoints)
             .await
             .expect("provisioning the test stack");
-        let gateway = Gateway {
-            functions: Functions::new(&stack, &clients).unwrap(),
-            router: Router::from_template(&stack.template),
-            allowed_headers: stack.template.allowed_headers.clone(),
-        };
+        let gateway = Gateway::new(&stack, &clients).unwrap();
         let functions = std::sync::Arc::new(Functions::new(&stack, &clients).unwrap());
+        let outbox = outbox_poller(&stack, &clients, &functions).await;
         calls.take();
         Self {
             stack,
@@ -155,6 +185,23 @@ impl TestApp {
             gateway,
             functions,
             dynamodb_calls: calls,
+            outbox,
+        }
+    }
+
+    /// Sends every outbox message written so far to its queue (what the
+    /// outbox-dispatcher does from the table's stream in AWS); returns the report.
+    pub async fn pump_outbox(&self) -> StreamReport {
+        let mut total = StreamReport::default();
+        loop {
+            let report = self.outbox.poll_once().await.expect("reading the table's stream");
+            total.read += report.read;
+            total.delivered += report.delivered;
+            total.failed += report.failed;
+            total.abandoned += report.abandoned;
+            if report.read == 0 {
+                return total;
+            }
         }
     }
 
@@ -263,8 +310,10 @@ impl TestApp {
         TokenKeys::new(access.as_bytes(), refresh.as_bytes())
     }
 
-    /// Receives and deletes every message waiting on a queue of the template.
+    /// Receives and deletes every message waiting on a queue of the template
+    /// (the outbox is sent first).
     pub async fn drain_queue(&self, logical_id: &str) -> Vec<Value> {
+        self.pump_outbox().await;
         let url = self.stack.queue_url(logical_id).unwrap();
         let mut messages = Vec::new();
         loop {
@@ -340,6 +389,7 @@ impl TestApp {
     /// Delivers every message waiting on a queue of the template to its consumer,
     /// as the SQS event source would, until the queue is empty; returns the totals.
     pub async fn run_consumer(&self, queue: &str, binary: &str) -> shop_local::queues::PollReport {
+        self.pump_outbox().await;
         let url = self.stack.queue_url(queue).unwrap().to_owned();
         let arn = shop_local::queues::queue_arn(&self.clients.sqs, &url).await.unwrap();
         let functions = self.gateway_functions();
@@ -374,6 +424,7 @@ impl TestApp {
 
     /// How many messages wait on a queue of the template (visible ones).
     pub async fn queue_depth(&self, queue: &str) -> usize {
+        self.pump_outbox().await;
         let url = self.stack.queue_url(queue).unwrap();
         let output = self
             .clients
@@ -415,11 +466,7 @@ pub const WEBHOOK_SECRET: &str = "whsec_local";
 
 impl TestApp {
     pub async fn serve(&self) -> Served {
-        let gateway = std::sync::Arc::new(Gateway {
-            functions: Functions::new(&self.stack, &self.clients).unwrap(),
-            router: Router::from_template(&self.stack.template),
-            allowed_headers: self.stack.template.allowed_headers.clone(),
-        });
+        let gateway = std::sync::Arc::new(Gateway::new(&self.stack, &self.clients).unwrap());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let address = listener.local_addr().unwrap();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();

@@ -1,6 +1,5 @@
 //! `admin-api`: coupons and promotions, and the daily sales report (ADMIN only).
 
-use lambda_http::{Body, Error, Request, Response};
 use serde_json::json;
 use shop::Config;
 use shop::auth::Tokens;
@@ -8,9 +7,9 @@ use shop::aws::AwsClients;
 use shop::coupons::{CouponInput, Coupons};
 use shop::domain::CouponCode;
 use shop::http::{ApiError, ApiResult, Incoming, Reply};
+use shop::lambda::{Api, BoxFuture};
 use shop::pagination::PageRequest;
 use shop::reports::Reports;
-use shop::store::Store;
 
 #[derive(Debug)]
 pub struct App {
@@ -22,24 +21,17 @@ pub struct App {
 impl App {
     pub fn new(config: &Config, clients: &AwsClients) -> Self {
         Self {
-            coupons: Coupons {
-                store: Store::new(clients.dynamodb.clone(), &config.table_name),
-            },
-            reports: Reports {
-                store: Store::new(clients.dynamodb.clone(), &config.table_name),
-                notifications: shop::messages::Queue::new(clients.sqs.clone(), &config.queues.notifications),
-                currency: config.commerce.currency.clone(),
-            },
+            coupons: Coupons::from_config(config, clients),
+            reports: Reports::from_config(config, clients),
             tokens: Tokens::from_config(config, clients),
         }
     }
 }
 
-pub async fn handle(app: &App, request: Request) -> Result<Response<Body>, Error> {
-    let incoming = Incoming::new(request);
-    // Boxed: the router's future holds every handler's state and is too large for a worker stack.
-    let result = Box::pin(route(app, &incoming)).await;
-    Ok(incoming.respond(result))
+impl Api for App {
+    fn route<'a>(&'a self, request: &'a Incoming) -> BoxFuture<'a, ApiResult> {
+        Box::pin(route(self, request))
+    }
 }
 
 async fn route(app: &App, request: &Incoming) -> ApiResult {

@@ -1,7 +1,6 @@
 //! `cart-api`: the shopping cart of a customer (bearer token) or a guest
 //! (`X-Cart-Token`), with current prices, a coupon and the LLD summary.
 
-use lambda_http::{Body, Error, Request, Response};
 use serde::Serialize;
 use shop::Config;
 use shop::auth::Tokens;
@@ -9,7 +8,7 @@ use shop::aws::AwsClients;
 use shop::cart::{CartView, Carts, NewItem, guest_owner, new_guest_token, parse_coupon_code, parse_quantity};
 use shop::domain::CartItemId;
 use shop::http::{ApiError, ApiResult, Incoming, Reply};
-use shop::store::Store;
+use shop::lambda::{Api, BoxFuture};
 use shop::store::cart::CartOwner;
 
 const CART_TOKEN: &str = "x-cart-token";
@@ -23,20 +22,16 @@ pub struct App {
 impl App {
     pub fn new(config: &Config, clients: &AwsClients) -> Self {
         Self {
-            carts: Carts {
-                store: Store::new(clients.dynamodb.clone(), &config.table_name),
-                settings: config.commerce.clone(),
-            },
+            carts: Carts::from_config(config, clients),
             tokens: Tokens::from_config(config, clients),
         }
     }
 }
 
-pub async fn handle(app: &App, request: Request) -> Result<Response<Body>, Error> {
-    let incoming = Incoming::new(request);
-    // Boxed: the router's future holds every handler's state and is too large for a worker stack.
-    let result = Box::pin(route(app, &incoming)).await;
-    Ok(incoming.respond(result))
+impl Api for App {
+    fn route<'a>(&'a self, request: &'a Incoming) -> BoxFuture<'a, ApiResult> {
+        Box::pin(route(self, request))
+    }
 }
 
 async fn route(app: &App, request: &Incoming) -> ApiResult {

@@ -5,7 +5,6 @@
 //! status and get private responses. Each handler parses at the edge, calls one
 //! [`shop::catalog::Catalog`] function and maps the result to the envelope.
 
-use lambda_http::{Body, Error, Request, Response};
 use serde_json::json;
 use shop::Config;
 use shop::auth::{Caller, Tokens};
@@ -19,8 +18,8 @@ use shop::catalog::stock::StockChange;
 use shop::catalog::wishlist::product_to_add;
 use shop::domain::{ProductId, ReviewId};
 use shop::http::{ApiError, ApiResult, Incoming, Reply};
+use shop::lambda::{Api, BoxFuture};
 use shop::pagination::PageRequest;
-use shop::store::Store;
 
 /// How long a CDN may keep catalog reads (seconds).
 const LIST_MAX_AGE: u32 = 60;
@@ -36,10 +35,7 @@ pub struct App {
 impl App {
     pub fn new(config: &Config, clients: &AwsClients) -> Self {
         Self {
-            catalog: Catalog::new(
-                Store::new(clients.dynamodb.clone(), &config.table_name),
-                config.catalog.clone(),
-            ),
+            catalog: Catalog::from_config(config, clients),
             tokens: Tokens::from_config(config, clients),
         }
     }
@@ -49,11 +45,10 @@ impl App {
     }
 }
 
-pub async fn handle(app: &App, request: Request) -> Result<Response<Body>, Error> {
-    let incoming = Incoming::new(request);
-    // Boxed: the router's future holds every handler's state and is too large for a worker stack.
-    let result = Box::pin(route(app, &incoming)).await;
-    Ok(incoming.respond(result))
+impl Api for App {
+    fn route<'a>(&'a self, request: &'a Incoming) -> BoxFuture<'a, ApiResult> {
+        Box::pin(route(self, request))
+    }
 }
 
 async fn route(app: &App, request: &Incoming) -> ApiResult {

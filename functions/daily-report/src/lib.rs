@@ -5,9 +5,8 @@ use lambda_runtime::{Error, LambdaEvent};
 use shop::Config;
 use shop::aws::AwsClients;
 use shop::domain::Timestamp;
-use shop::messages::Queue;
+use shop::lambda::{BoxFuture, Handler};
 use shop::reports::{ReportRun, Reports};
-use shop::store::Store;
 
 #[derive(Debug)]
 pub struct App {
@@ -17,27 +16,29 @@ pub struct App {
 impl App {
     pub fn new(config: &Config, clients: &AwsClients) -> Self {
         Self {
-            reports: Reports {
-                store: Store::new(clients.dynamodb.clone(), &config.table_name),
-                notifications: Queue::new(clients.sqs.clone(), &config.queues.notifications),
-                currency: config.commerce.currency.clone(),
-            },
+            reports: Reports::from_config(config, clients),
         }
     }
 }
 
 /// Reports on the day before the event's `time` (EventBridge runs it half an hour after
 /// midnight UTC); `detail.date` (`YYYY-MM-DD`) asks for a given day instead.
-pub async fn handle(app: &App, event: LambdaEvent<serde_json::Value>) -> Result<ReportRun, Error> {
-    let date = match event.payload["detail"]["date"].as_str() {
-        Some(date) => date.to_owned(),
-        None => {
-            let at = event.payload["time"]
-                .as_str()
-                .and_then(|t| Timestamp::parse(t).ok())
-                .unwrap_or_else(Timestamp::now);
-            at.plus_seconds(-24 * 3600).to_string()[..10].to_owned()
-        }
-    };
-    Ok(Box::pin(app.reports.run(&date)).await?)
+impl Handler<serde_json::Value> for App {
+    type Output = ReportRun;
+
+    fn handle(&self, event: LambdaEvent<serde_json::Value>) -> BoxFuture<'_, Result<ReportRun, Error>> {
+        Box::pin(async move {
+            let date = match event.payload["detail"]["date"].as_str() {
+                Some(date) => date.to_owned(),
+                None => {
+                    let at = event.payload["time"]
+                        .as_str()
+                        .and_then(|t| Timestamp::parse(t).ok())
+                        .unwrap_or_else(Timestamp::now);
+                    at.plus_seconds(-24 * 3600).to_string()[..10].to_owned()
+                }
+            };
+            Ok(self.reports.run(&date).await?)
+        })
+    }
 }

@@ -1,13 +1,15 @@
 //! `inventory-reservation`: the SQS consumer that reserves, releases and commits
-//! the stock of orders. Each action is idempotent (the order's reservation state
-//! guards it), failed records are reported so only they come back, and a message
-//! that cannot be read ends in the dead-letter queue after its retries.
+//! the stock of orders. Each action is an event of the order lifecycle (the
+//! order's state makes a duplicate or late one change nothing), failed records
+//! are reported so only they come back, and a message that cannot be read ends
+//! in the dead-letter queue after its retries.
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use lambda_runtime::{Error, LambdaEvent};
 use shop::Config;
 use shop::aws::AwsClients;
 use shop::consumer::{self, RecordError};
+use shop::lambda::{BoxFuture, Handler};
 use shop::messages::InventoryMessage;
 use shop::orders::Orders;
 
@@ -24,12 +26,17 @@ impl App {
     }
 }
 
-pub async fn handle(app: &App, event: LambdaEvent<SqsEvent>) -> Result<SqsBatchResponse, Error> {
-    // Boxed: the reservation futures are deep, and a worker thread's stack is small.
-    let batch = consumer::process(event.payload, |record| async move {
-        let message: InventoryMessage = consumer::parse(&record, "inventory message")?;
-        let handled = Box::pin(app.orders.handle_inventory(&message)).await;
-        handled.map(|_| ()).map_err(|err| RecordError::Failed(Box::new(err)))
-    });
-    Ok(Box::pin(batch).await)
+impl Handler<SqsEvent> for App {
+    type Output = SqsBatchResponse;
+
+    fn handle(&self, event: LambdaEvent<SqsEvent>) -> BoxFuture<'_, Result<SqsBatchResponse, Error>> {
+        Box::pin(async move {
+            Ok(consumer::process(event.payload, |record| async move {
+                let message: InventoryMessage = consumer::parse(&record, "inventory message")?;
+                let handled = Box::pin(self.orders.handle_inventory(&message)).await;
+                handled.map(|_| ()).map_err(|err| RecordError::Failed(Box::new(err)))
+            })
+            .await)
+        })
+    }
 }

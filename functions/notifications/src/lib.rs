@@ -9,6 +9,7 @@ use shop::aws::AwsClients;
 use shop::consumer::{self, RecordError};
 use shop::domain::Email;
 use shop::email::{MailContext, Mailer, SmtpSecurity};
+use shop::lambda::{BoxFuture, Handler};
 use shop::messages::NotificationMessage;
 use shop::notifications::Notifier;
 use shop::secrets::CachedSecret;
@@ -68,14 +69,20 @@ impl App {
     }
 }
 
-pub async fn handle(app: &App, event: LambdaEvent<SqsEvent>) -> Result<SqsBatchResponse, Error> {
-    let notifier = Box::pin(app.notifier()).await?;
-    let batch = consumer::process(event.payload, |record| async move {
-        let message: NotificationMessage = consumer::parse(&record, "notification message")?;
-        Box::pin(notifier.deliver(&message))
-            .await
-            .map(|_| ())
-            .map_err(|err| RecordError::Failed(Box::new(err)))
-    });
-    Ok(Box::pin(batch).await)
+impl Handler<SqsEvent> for App {
+    type Output = SqsBatchResponse;
+
+    fn handle(&self, event: LambdaEvent<SqsEvent>) -> BoxFuture<'_, Result<SqsBatchResponse, Error>> {
+        Box::pin(async move {
+            let notifier = self.notifier().await?;
+            Ok(consumer::process(event.payload, |record| async move {
+                let message: NotificationMessage = consumer::parse(&record, "notification message")?;
+                Box::pin(notifier.deliver(&message))
+                    .await
+                    .map(|_| ())
+                    .map_err(|err| RecordError::Failed(Box::new(err)))
+            })
+            .await)
+        })
+    }
 }

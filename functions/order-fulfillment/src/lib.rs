@@ -1,6 +1,6 @@
 //! `order-fulfillment`: paid orders have their held stock sold, their purchases
-//! recorded (reviews become verified) and move to processing; money taken for
-//! an order that was cancelled first is refunded. Idempotent, partial batch
+//! recorded (reviews become verified) and move to processing; money an order
+//! cannot use (it was cancelled) is refunded. Idempotent, partial batch
 //! failures reported, unreadable messages end in the DLQ.
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
@@ -8,6 +8,7 @@ use lambda_runtime::{Error, LambdaEvent};
 use shop::Config;
 use shop::aws::AwsClients;
 use shop::consumer::{self, RecordError};
+use shop::lambda::{BoxFuture, Handler};
 use shop::messages::{FulfillmentAction, FulfillmentMessage};
 use shop::payments::Payments;
 
@@ -22,25 +23,35 @@ impl App {
             payments: Payments::from_config(config, clients),
         }
     }
-}
 
-pub async fn handle(app: &App, event: LambdaEvent<SqsEvent>) -> Result<SqsBatchResponse, Error> {
-    let batch = consumer::process(event.payload, |record| async move {
-        let message: FulfillmentMessage = consumer::parse(&record, "fulfillment message")?;
-        let failed = |err: Box<dyn std::error::Error + Send + Sync>| RecordError::Failed(err);
+    async fn fulfil(&self, message: &FulfillmentMessage) -> Result<(), RecordError> {
         match &message.action {
-            FulfillmentAction::Fulfill { order_id } => Box::pin(app.payments.orders.fulfill(*order_id))
+            FulfillmentAction::Fulfill { order_id } => Box::pin(self.payments.orders.fulfill(*order_id))
                 .await
                 .map(|_| ())
-                .map_err(|e| failed(Box::new(e))),
-            FulfillmentAction::Refund { order_id, reason } => {
-                Box::pin(app.payments.refund_unfulfillable(*order_id, reason))
-                    .await
-                    .map(|_| ())
-                    .map_err(|e| failed(e.to_string().into()))
-            }
+                .map_err(|e| RecordError::Failed(Box::new(e))),
+            FulfillmentAction::Refund {
+                order_id,
+                reason,
+                amount,
+            } => Box::pin(self.payments.refund_unfulfillable(*order_id, reason, *amount))
+                .await
+                .map(|_| ())
+                .map_err(|e| RecordError::Failed(e.to_string().into())),
         }
-    });
-    // Boxed: the handler's futures are deep, and a worker thread's stack is small.
-    Ok(Box::pin(batch).await)
+    }
+}
+
+impl Handler<SqsEvent> for App {
+    type Output = SqsBatchResponse;
+
+    fn handle(&self, event: LambdaEvent<SqsEvent>) -> BoxFuture<'_, Result<SqsBatchResponse, Error>> {
+        Box::pin(async move {
+            Ok(consumer::process(event.payload, |record| async move {
+                let message: FulfillmentMessage = consumer::parse(&record, "fulfillment message")?;
+                self.fulfil(&message).await
+            })
+            .await)
+        })
+    }
 }

@@ -1,12 +1,13 @@
 //! `order-sweeper`: every minute, cancels unpaid reservations that expired
-//! (their stock returned exactly once) and re-sends the reservation of orders
-//! whose reservation message never arrived. It reads due orders through an
-//! index: no Scan.
+//! (their stock returned exactly once) and sends again the outbox messages
+//! whose delivery from the table's stream failed for good. It reads both
+//! through an index: no Scan.
 
 use lambda_runtime::{Error, LambdaEvent};
 use shop::Config;
 use shop::aws::AwsClients;
 use shop::domain::Timestamp;
+use shop::lambda::{BoxFuture, Handler};
 use shop::orders::{Orders, SweepReport};
 
 #[derive(Debug)]
@@ -23,6 +24,10 @@ impl App {
 }
 
 /// The scheduled event's content is not needed: the sweep runs as of now.
-pub async fn handle(app: &App, _event: LambdaEvent<serde_json::Value>) -> Result<SweepReport, Error> {
-    Ok(Box::pin(app.orders.sweep(Timestamp::now())).await?)
+impl Handler<serde_json::Value> for App {
+    type Output = SweepReport;
+
+    fn handle(&self, _event: LambdaEvent<serde_json::Value>) -> BoxFuture<'_, Result<SweepReport, Error>> {
+        Box::pin(async move { Ok(self.orders.sweep(Timestamp::now()).await?) })
+    }
 }

@@ -1,7 +1,6 @@
 //! `orders-api`: checkout (`Idempotency-Key` honoured), the customer's orders,
 //! cancellation, and the admin status changes and order list.
 
-use lambda_http::{Body, Error, Request, Response};
 use serde_json::json;
 use shop::Config;
 use shop::auth::Tokens;
@@ -9,6 +8,7 @@ use shop::aws::AwsClients;
 use shop::domain::{OrderId, OrderStatus, Timestamp};
 use shop::http::form_value::bounded_text;
 use shop::http::{ApiError, ApiResult, Form, Incoming, Reply};
+use shop::lambda::{Api, BoxFuture};
 use shop::orders::{CheckoutRequest, OrderView, Orders, StatusChange};
 use shop::pagination::PageRequest;
 
@@ -31,11 +31,10 @@ impl App {
     }
 }
 
-pub async fn handle(app: &App, request: Request) -> Result<Response<Body>, Error> {
-    let incoming = Incoming::new(request);
-    // Boxed: the router's future holds every handler's state and is too large for a worker stack.
-    let result = Box::pin(route(app, &incoming)).await;
-    Ok(incoming.respond(result))
+impl Api for App {
+    fn route<'a>(&'a self, request: &'a Incoming) -> BoxFuture<'a, ApiResult> {
+        Box::pin(route(self, request))
+    }
 }
 
 async fn route(app: &App, request: &Incoming) -> ApiResult {

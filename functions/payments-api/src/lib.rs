@@ -1,13 +1,13 @@
 //! `payments-api`: Stripe PaymentIntents for orders, server-side confirmation,
 //! admin refunds, and the signed Stripe webhook.
 
-use lambda_http::{Body, Error, Request, Response};
 use shop::Config;
 use shop::auth::Tokens;
 use shop::aws::AwsClients;
 use shop::domain::OrderId;
 use shop::http::form_value::text;
 use shop::http::{ApiError, ApiResult, Form, Incoming, Reply};
+use shop::lambda::{Api, BoxFuture};
 use shop::payments::{Payments, parse_payment_method, parse_refund};
 
 #[derive(Debug)]
@@ -25,11 +25,10 @@ impl App {
     }
 }
 
-pub async fn handle(app: &App, request: Request) -> Result<Response<Body>, Error> {
-    let incoming = Incoming::new(request);
-    // Boxed: the router's future holds every handler's state and is too large for a worker stack.
-    let result = Box::pin(route(app, &incoming)).await;
-    Ok(incoming.respond(result))
+impl Api for App {
+    fn route<'a>(&'a self, request: &'a Incoming) -> BoxFuture<'a, ApiResult> {
+        Box::pin(route(self, request))
+    }
 }
 
 async fn route(app: &App, request: &Incoming) -> ApiResult {

@@ -4,16 +4,13 @@
 //! Each handler parses its input at the edge, calls one service function of
 //! [`shop::users::Users`] and maps the result to the response envelope.
 
-use lambda_http::{Body, Error, Request, Response};
 use serde_json::json;
 use shop::Config;
-use shop::auth::Tokens;
 use shop::aws::AwsClients;
 use shop::domain::{AddressId, UserId};
 use shop::http::{ApiError, ApiResult, Incoming, Reply};
-use shop::messages::Queue;
+use shop::lambda::{Api, BoxFuture};
 use shop::pagination::PageRequest;
-use shop::store::Store;
 use shop::users::{
     AddressChanges, Credentials, NewAddress, NewUser, ProfileUpdate, RefreshRequest, ResetConfirmation, ResetRequest,
     Users,
@@ -28,11 +25,7 @@ pub struct App {
 impl App {
     pub fn new(config: &Config, clients: &AwsClients) -> Self {
         Self {
-            users: Users {
-                store: Store::new(clients.dynamodb.clone(), &config.table_name),
-                tokens: Tokens::from_config(config, clients),
-                notifications: Queue::new(clients.sqs.clone(), &config.queues.notifications),
-            },
+            users: Users::from_config(config, clients),
         }
     }
 
@@ -42,11 +35,10 @@ impl App {
 }
 
 /// The Lambda handler: never fails at the runtime level; every error is an envelope.
-pub async fn handle(app: &App, request: Request) -> Result<Response<Body>, Error> {
-    let incoming = Incoming::new(request);
-    // Boxed: the router's future holds every handler's state and is too large for a worker stack.
-    let result = Box::pin(route(app, &incoming)).await;
-    Ok(incoming.respond(result))
+impl Api for App {
+    fn route<'a>(&'a self, request: &'a Incoming) -> BoxFuture<'a, ApiResult> {
+        Box::pin(route(self, request))
+    }
 }
 
 async fn route(app: &App, request: &Incoming) -> ApiResult {

@@ -14,8 +14,8 @@ use crate::domain::{CartItemId, CouponCode, Money, ProductId, ProductStatus, Qua
 use crate::http::form_value::text;
 use crate::http::{ApiError, ErrorCode, Form};
 use crate::store::cart::{CartLineRecord, CartOwner, CartRecord};
-use crate::store::catalog::ProductRecord;
-use crate::store::orders::{CouponRecord, DiscountKind};
+use crate::store::coupons::{CouponRecord, DiscountKind};
+use crate::store::products::ProductRecord;
 use crate::store::{Store, StoreError};
 
 /// Distinct items a cart may hold.
@@ -112,9 +112,9 @@ impl CouponRecord {
             return Err("has already been used as often as allowed".into());
         }
         if let Some(minimum) = self.min_subtotal
-            && subtotal.cents() < minimum
+            && subtotal < minimum
         {
-            return Err(format!("needs a subtotal of at least {}", Money::from_cents(minimum)));
+            return Err(format!("needs a subtotal of at least {minimum}"));
         }
         Ok(match self.kind {
             DiscountKind::Percentage => subtotal.percent_bps_floor(u32::try_from(self.value * 100).unwrap_or(0)),
@@ -173,7 +173,7 @@ pub struct CartView {
 fn offer(
     product: Option<&ProductRecord>,
     variant: Option<VariantId>,
-) -> Option<(i64, i64, String, std::collections::BTreeMap<String, String>)> {
+) -> Option<(Money, i64, String, std::collections::BTreeMap<String, String>)> {
     let product = product.filter(|p| p.status == ProductStatus::Active)?;
     match variant {
         Some(id) => {
@@ -210,9 +210,7 @@ pub fn price_cart(
         let product = products.get(&line.product_id);
         let offer = offer(product, line.variant_id);
         let (price, inventory, sku, options) = offer.clone().unwrap_or_default();
-        let line_total = Money::from_cents(price)
-            .checked_mul(line.quantity.get())
-            .unwrap_or_default();
+        let line_total = price.checked_mul(line.quantity.get()).unwrap_or_default();
         if offer.is_some() {
             subtotal = subtotal.checked_add(line_total).unwrap_or(subtotal);
         }
@@ -223,7 +221,7 @@ pub fn price_cart(
             name: product.map(|p| p.name.clone()).unwrap_or_default(),
             sku,
             options,
-            price: Money::from_cents(price),
+            price,
             quantity: line.quantity.get(),
             subtotal: line_total,
             image: product.and_then(|p| p.image.clone()),
@@ -272,6 +270,13 @@ pub struct Carts {
 }
 
 impl Carts {
+    pub fn from_config(config: &crate::Config, clients: &crate::aws::AwsClients) -> Self {
+        Self {
+            store: Store::from_config(config, clients),
+            settings: config.commerce.clone(),
+        }
+    }
+
     fn ttl(&self, owner: &CartOwner) -> i64 {
         let ttl = match owner {
             CartOwner::User(_) => self.settings.customer_cart_ttl,

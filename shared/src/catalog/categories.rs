@@ -10,7 +10,7 @@ use crate::auth::Caller;
 use crate::domain::{CategoryId, Slug, Timestamp};
 use crate::http::form_value::{boolean, bounded_text, text, unsigned};
 use crate::http::{ApiError, ErrorCode, Form};
-use crate::store::catalog::CategoryRecord;
+use crate::store::categories::{CategoryRecord, CategoryWrite};
 
 /// Deeper trees are refused: storefront navigation stops being usable.
 pub const MAX_DEPTH: usize = 5;
@@ -313,10 +313,9 @@ impl Catalog {
             updated_at: now,
         };
         self.store.create_category(&record).await.map_err(|err| {
-            if err.failed_condition_at(1) {
-                ApiError::already_exists("A category with this slug already exists")
-                    .with_details(serde_json::json!([{"field": "slug", "message": "is taken"}]))
-            } else if err.failed_condition_at(2) {
+            if err.refused(&CategoryWrite::SlugTaken) {
+                slug_taken()
+            } else if err.refused(&CategoryWrite::ParentGone) {
                 ApiError::invalid_field("parentId", "no such category")
             } else {
                 err.into()
@@ -354,11 +353,10 @@ impl Catalog {
             .update_category(&updated, &current.slug, expected)
             .await
             .map_err(|err| {
-                if err.failed_condition_at(0) {
+                if err.refused(&CategoryWrite::Category) {
                     ApiError::stale_version()
-                } else if err.failed_condition_at(2) {
-                    ApiError::already_exists("A category with this slug already exists")
-                        .with_details(serde_json::json!([{"field": "slug", "message": "is taken"}]))
+                } else if err.refused(&CategoryWrite::SlugTaken) {
+                    slug_taken()
                 } else {
                     err.into()
                 }
@@ -382,7 +380,7 @@ impl Catalog {
             return Err(in_use(category));
         }
         self.store.delete_category(category).await.map_err(|err| {
-            if err.failed_condition_at(0) {
+            if err.refused(&CategoryWrite::Category) {
                 in_use(category)
             } else {
                 err.into()
@@ -391,4 +389,9 @@ impl Catalog {
         self.forget_tree().await;
         Ok(())
     }
+}
+
+fn slug_taken() -> ApiError {
+    ApiError::already_exists("A category with this slug already exists")
+        .with_details(serde_json::json!([{"field": "slug", "message": "is taken"}]))
 }

@@ -19,7 +19,7 @@ use crate::domain::{CategoryId, Money, ProductId, ProductStatus, Slug};
 use crate::http::form_value::{boolean, text};
 use crate::http::{ApiError, FieldIssue, Form, Incoming};
 use crate::pagination::{PageRequest, Pagination};
-use crate::store::catalog::CardRecord;
+use crate::store::products::CardRecord;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SortKey {
@@ -364,7 +364,10 @@ fn facets(matches: &[(CardRecord, Option<f64>)], tree: &CategoryTree, buckets: &
         .map(|bucket| PriceFacet {
             min: Money::from_cents(bucket.from),
             max: bucket.to.map(Money::from_cents),
-            count: matches.iter().filter(|(card, _)| bucket.contains(card.price)).count(),
+            count: matches
+                .iter()
+                .filter(|(card, _)| bucket.contains(card.price.cents()))
+                .count(),
         })
         .collect();
     Facets {
@@ -417,8 +420,8 @@ impl Catalog {
             .filter(|(card, _)| admin || tree.is_visible(&card.category_path))
             .filter(|(card, _)| category.as_ref().is_none_or(|ids| ids.contains(&card.category_id)))
             .filter(|(card, _)| brands.is_empty() || brands.contains(&card.brand.to_lowercase()))
-            .filter(|(card, _)| query.min_price.is_none_or(|min| card.price >= min.cents()))
-            .filter(|(card, _)| query.max_price.is_none_or(|max| card.price <= max.cents()))
+            .filter(|(card, _)| query.min_price.is_none_or(|min| card.price >= min))
+            .filter(|(card, _)| query.max_price.is_none_or(|max| card.price <= max))
             .filter(|(card, _)| query.featured.is_none_or(|featured| card.is_featured == featured))
             .filter(|(card, _)| in_stock != Some(true) || card.inventory > 0)
             .collect();

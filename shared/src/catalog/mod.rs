@@ -30,6 +30,10 @@ pub struct Catalog {
 }
 
 impl Catalog {
+    pub fn from_config(config: &crate::Config, clients: &crate::aws::AwsClients) -> Self {
+        Self::new(Store::from_config(config, clients), config.catalog.clone())
+    }
+
     pub fn new(store: Store, settings: CatalogSettings) -> Self {
         Self {
             store,

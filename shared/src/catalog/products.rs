@@ -12,10 +12,9 @@ use crate::auth::Caller;
 use crate::domain::{Money, ProductId, ProductStatus, Sku, Slug, Timestamp, VariantId};
 use crate::http::form_value::{boolean, bounded_text, text, unsigned};
 use crate::http::{ApiError, ErrorCode, FieldIssue, Form, Incoming};
-use crate::store::StoreError;
-use crate::store::catalog::{
-    ProductContent, ProductRecord, ProductWrite, StockChangeRecord, VariantRecord, failed_write,
-};
+use crate::store::TxError;
+use crate::store::products::{ProductContent, ProductRecord, ProductWrite, VariantRecord};
+use crate::store::stock::StockChangeRecord;
 
 const MAX_IMAGES: usize = 10;
 const MAX_TAGS: usize = 20;
@@ -381,11 +380,15 @@ pub fn terms_of(content: &ProductContent, tree: &CategoryTree) -> BTreeMap<Strin
 }
 
 /// The 409 (or 400) for a product transaction cancelled by one of its conditions.
-fn product_write_error(error: StoreError, writes: &[ProductWrite], product: &ProductContent) -> ApiError {
-    match failed_write(&error, writes) {
-        Some(ProductWrite::SlugMarker) => ApiError::already_exists("A product with this slug already exists")
+fn product_write_error(error: TxError<ProductWrite>, product: &ProductContent) -> ApiError {
+    let failed = match &error {
+        TxError::Refused(failed) => failed.iter().find(|write| **write != ProductWrite::Other).cloned(),
+        TxError::Store(_) => None,
+    };
+    match failed {
+        Some(ProductWrite::SlugTaken) => ApiError::already_exists("A product with this slug already exists")
             .with_details(serde_json::json!([{"field": "slug", "message": format!("{} is taken", product.slug)}])),
-        Some(ProductWrite::SkuMarker(sku)) => {
+        Some(ProductWrite::SkuTaken(sku)) => {
             let field = if sku == product.sku {
                 "sku".to_owned()
             } else {
@@ -394,7 +397,7 @@ fn product_write_error(error: StoreError, writes: &[ProductWrite], product: &Pro
             ApiError::already_exists(format!("SKU {sku} is already used by another product"))
                 .with_details(serde_json::json!([{"field": field, "message": format!("{sku} is taken")}]))
         }
-        Some(ProductWrite::Category) => ApiError::invalid_field("categoryId", "no such category"),
+        Some(ProductWrite::CategoryGone) => ApiError::invalid_field("categoryId", "no such category"),
         Some(ProductWrite::Product) => ApiError::stale_version(),
         _ => error.into(),
     }
@@ -452,8 +455,8 @@ impl Catalog {
             slug,
             description: draft.description.unwrap_or_default(),
             long_description: draft.long_description.flatten(),
-            price: draft.price.map(Money::cents).unwrap_or_default(),
-            compare_price: draft.compare_price.flatten().map(Money::cents),
+            price: draft.price.unwrap_or_default(),
+            compare_price: draft.compare_price.flatten(),
             currency: draft.currency.unwrap_or_else(|| "USD".to_owned()),
             category_id: category.category_id,
             category_path: category.path.clone(),
@@ -489,7 +492,7 @@ impl Catalog {
                     variant_id: id,
                     sku: input.sku.clone(),
                     options: input.options.clone(),
-                    price: input.price.map(Money::cents),
+                    price: input.price,
                     stock: input.stock.unwrap_or(0),
                 };
                 (id.to_string(), record)
@@ -530,7 +533,7 @@ impl Catalog {
         self.store
             .create_product(&record, &opening_stock)
             .await
-            .map_err(|(err, writes)| product_write_error(err, &writes, &content))?;
+            .map_err(|err| product_write_error(err, &content))?;
         self.index_terms(product_id, &BTreeMap::new(), &content.search_terms)
             .await;
         self.forget_tree().await;
@@ -579,7 +582,7 @@ impl Catalog {
         self.store
             .update_product(&previous, &content, &variants, Timestamp::now())
             .await
-            .map_err(|(err, writes)| product_write_error(err, &writes, &content))?;
+            .map_err(|err| product_write_error(err, &content))?;
         self.index_terms(previous.product_id, &previous.search_terms, &content.search_terms)
             .await;
         if content.category_id != previous.category_id {
@@ -616,7 +619,7 @@ impl Catalog {
             ));
         }
         self.store.delete_product(&product).await.map_err(|err| {
-            if err.failed_condition_at(0) {
+            if err.refused(&ProductWrite::Product) {
                 ApiError::stale_version()
             } else {
                 err.into()
@@ -650,11 +653,8 @@ fn apply_draft(content: &mut ProductContent, draft: &ProductDraft) {
     set(&mut content.slug, &draft.slug);
     set(&mut content.description, &draft.description);
     set(&mut content.long_description, &draft.long_description);
-    set(&mut content.price, &draft.price.map(Money::cents));
-    set(
-        &mut content.compare_price,
-        &draft.compare_price.map(|p| p.map(Money::cents)),
-    );
+    set(&mut content.price, &draft.price);
+    set(&mut content.compare_price, &draft.compare_price);
     set(&mut content.currency, &draft.currency);
     set(&mut content.brand, &draft.brand);
     set(&mut content.sku, &draft.sku);
@@ -695,7 +695,7 @@ fn merge_variants(
             variant_id: id,
             sku: input.sku.clone(),
             options: input.options.clone(),
-            price: input.price.map(Money::cents),
+            price: input.price,
             stock,
         };
         merged.insert(id.to_string(), record);
@@ -722,7 +722,7 @@ fn existing_inputs(product: &ProductRecord) -> Vec<VariantInput> {
             variant_id: Some(v.variant_id),
             sku: v.sku.clone(),
             options: v.options.clone(),
-            price: v.price.map(Money::from_cents),
+            price: v.price,
             stock: None,
         })
         .collect()

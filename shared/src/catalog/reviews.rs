@@ -9,7 +9,7 @@ use crate::domain::{ProductId, ProductStatus, Rating, ReviewId, ReviewStatus, Ti
 use crate::http::form_value::{bounded_text, unsigned};
 use crate::http::{ApiError, Form};
 use crate::pagination::{PageRequest, Pagination};
-use crate::store::catalog::ReviewRecord;
+use crate::store::reviews::{ReviewRecord, ReviewWrite};
 
 #[derive(Debug, Clone)]
 pub struct ReviewInput {
@@ -199,7 +199,7 @@ impl Catalog {
             updated_at: now,
         };
         self.store.create_review(&review).await.map_err(|err| {
-            if err.failed_condition_at(1) {
+            if err.refused(&ReviewWrite::AlreadyReviewed) {
                 ApiError::already_exists("You have already reviewed this product; edit your review instead")
             } else {
                 err.into()
@@ -278,7 +278,7 @@ impl Catalog {
             .replace_review(current, updated, change)
             .await
             .map_err(|err| {
-                if err.failed_condition_at(0) {
+                if err.refused(&ReviewWrite::Review) {
                     ApiError::stale_version()
                 } else {
                     err.into()
@@ -295,7 +295,7 @@ impl Catalog {
         }
         let change = difference(contribution(&current), (0, 0));
         self.store.delete_review(&current, change).await.map_err(|err| {
-            if err.failed_condition_at(0) {
+            if err.refused(&ReviewWrite::Review) {
                 ApiError::stale_version()
             } else {
                 err.into()

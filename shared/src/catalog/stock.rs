@@ -7,7 +7,7 @@ use crate::auth::Caller;
 use crate::domain::{Timestamp, VariantId};
 use crate::http::form_value::text;
 use crate::http::{ApiError, ErrorCode, FieldIssue, Form};
-use crate::store::catalog::StockChangeRecord;
+use crate::store::stock::{StockChangeRecord, StockWrite};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StockOperation {
@@ -96,7 +96,7 @@ impl Catalog {
     ) -> Result<StockLevel, ApiError> {
         caller.require_admin()?;
         let mut product = self.existing_product(reference).await?;
-        let current = |product: &crate::store::catalog::ProductRecord| -> Result<i64, ApiError> {
+        let current = |product: &crate::store::products::ProductRecord| -> Result<i64, ApiError> {
             match change.variant_id {
                 Some(id) => product
                     .variants
@@ -142,20 +142,20 @@ impl Catalog {
                         inventory: updated.inventory,
                     });
                 }
-                Err(err) if err.failed_condition_at(0) && expected.is_none() && delta < 0 => {
+                Err(err) if err.refused(&StockWrite::Level) && expected.is_none() && delta < 0 => {
                     return Err(ApiError::new(
                         ErrorCode::InsufficientInventory,
                         format!("Not enough in stock to remove {}", -delta),
                     ));
                 }
-                Err(err) if err.failed_condition_at(0) && expected.is_none() => {
+                Err(err) if err.refused(&StockWrite::Level) && expected.is_none() => {
                     return Err(ApiError::invalid_field(
                         "adjust",
                         format!("stock cannot exceed {MAX_STOCK}"),
                     ));
                 }
                 // A `set` raced another change: read the new level and set again.
-                Err(err) if err.failed_condition_at(0) || err.is_transaction_conflict() => {
+                Err(err) if err.refused(&StockWrite::Level) || err.is_conflict() => {
                     product = self.existing_product(&product.product_id.to_string()).await?;
                 }
                 Err(err) => return Err(err.into()),

@@ -7,7 +7,7 @@ use serde::Serialize;
 use super::CategoryTree;
 use crate::domain::catalog::average_rating;
 use crate::domain::{CategoryId, Money, ProductId, ProductStatus, Sku, Slug, Timestamp, VariantId};
-use crate::store::catalog::{CardRecord, ProductRecord, VariantRecord};
+use crate::store::products::{CardRecord, ProductRecord, VariantRecord};
 
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -60,12 +60,12 @@ pub struct VariantView {
 }
 
 impl VariantView {
-    fn new(variant: &VariantRecord, product_price: i64) -> Self {
+    fn new(variant: &VariantRecord, product_price: Money) -> Self {
         Self {
             variant_id: variant.variant_id,
             sku: variant.sku.clone(),
             options: variant.options.clone(),
-            price: Money::from_cents(variant.price.unwrap_or(product_price)),
+            price: variant.price.unwrap_or(product_price),
             inventory: variant.stock,
             in_stock: variant.stock > 0,
         }
@@ -126,8 +126,8 @@ impl ProductView {
             slug: product.slug.clone(),
             description: product.description.clone(),
             long_description: product.long_description.clone(),
-            price: Money::from_cents(product.price),
-            compare_price: product.compare_price.map(Money::from_cents),
+            price: product.price,
+            compare_price: product.compare_price,
             currency: product.currency.clone(),
             placement: Placement::new(tree, product.category_id, &product.category_path),
             brand: product.brand.clone(),
@@ -188,8 +188,8 @@ impl ProductCard {
             name: card.name.clone(),
             slug: card.slug.clone(),
             description: card.description.clone(),
-            price: Money::from_cents(card.price),
-            compare_price: card.compare_price.map(Money::from_cents),
+            price: card.price,
+            compare_price: card.compare_price,
             currency: card.currency.clone(),
             placement: Placement::new(tree, card.category_id, &card.category_path),
             brand: card.brand.clone(),

@@ -9,7 +9,8 @@ use crate::domain::{ProductId, ProductStatus, Timestamp};
 use crate::http::form_value::text;
 use crate::http::{ApiError, Form};
 use crate::pagination::{PageRequest, Pagination, page_of};
-use crate::store::catalog::{CardRecord, WishlistRecord};
+use crate::store::products::CardRecord;
+use crate::store::wishlist::WishlistRecord;
 
 /// Saved products per customer.
 pub const MAX_WISHLIST: usize = 500;

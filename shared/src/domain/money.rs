@@ -94,6 +94,60 @@ impl Serialize for Money {
     }
 }
 
+impl std::ops::Add for Money {
+    type Output = Self;
+    fn add(self, other: Self) -> Self {
+        Self(self.0 + other.0)
+    }
+}
+
+impl std::ops::Sub for Money {
+    type Output = Self;
+    fn sub(self, other: Self) -> Self {
+        Self(self.0 - other.0)
+    }
+}
+
+impl std::iter::Sum for Money {
+    fn sum<I: Iterator<Item = Self>>(iter: I) -> Self {
+        Self(iter.map(|m| m.0).sum())
+    }
+}
+
+/// Stored records keep amounts as whole numbers of cents (`#[serde(with = "cents")]`),
+/// while the API shows decimals.
+pub mod cents {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    use super::Money;
+
+    pub fn serialize<S: Serializer>(money: &Money, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_i64(money.cents())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Money, D::Error> {
+        i64::deserialize(deserializer).map(Money::from_cents)
+    }
+
+    /// The same for an optional amount.
+    pub mod option {
+        use serde::{Deserialize, Deserializer, Serializer};
+
+        use super::Money;
+
+        pub fn serialize<S: Serializer>(money: &Option<Money>, serializer: S) -> Result<S::Ok, S::Error> {
+            match money {
+                Some(money) => serializer.serialize_some(&money.cents()),
+                None => serializer.serialize_none(),
+            }
+        }
+
+        pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Money>, D::Error> {
+            Option::<i64>::deserialize(deserializer).map(|cents| cents.map(Money::from_cents))
+        }
+    }
+}
+
 impl TryFrom<serde_json::Number> for Money {
     type Error = InvalidMoney;
     fn try_from(number: serde_json::Number) -> Result<Self, Self::Error> {
@@ -140,6 +194,28 @@ mod tests {
         assert_eq!(money.cents(), 9999);
         assert!(serde_json::from_str::<Money>("1.999").is_err());
         assert!(serde_json::from_str::<Money>("-1").is_err());
+    }
+
+    #[test]
+    fn records_keep_whole_cents() {
+        #[derive(Serialize, serde::Deserialize, PartialEq, Debug)]
+        struct Line {
+            #[serde(with = "cents")]
+            price: Money,
+            #[serde(with = "cents::option", default)]
+            compare: Option<Money>,
+        }
+        let line = Line {
+            price: Money::from_cents(1999),
+            compare: None,
+        };
+        let json = serde_json::to_string(&line).unwrap();
+        assert_eq!(json, r#"{"price":1999,"compare":null}"#);
+        assert_eq!(serde_json::from_str::<Line>(&json).unwrap(), line);
+        assert_eq!(
+            Money::from_cents(5) + Money::from_cents(7) - Money::from_cents(2),
+            Money::from_cents(10)
+        );
     }
 
     proptest! {

@@ -2,8 +2,9 @@
 //!
 //! Round trips: (1) the cart, the idempotency record and the saved addresses,
 //! concurrently; (2) the cart's products and coupon; (3) the transaction that
-//! writes the order and its idempotency record, removes the cart and counts the
-//! coupon. The reservation request then goes to the inventory queue.
+//! writes the order and its idempotency record, removes the cart, counts the
+//! coupon and puts the reservation request and the "order received" mail in
+//! the outbox.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -11,16 +12,20 @@ use std::time::Duration;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
+use super::Orders;
+use super::lifecycle::{self, Effect};
 use super::views::OrderView;
-use super::{Orders, entry};
 use crate::auth::Caller;
 use crate::cart::price_cart;
 use crate::domain::{AddressId, AddressInput, OrderId, OrderStatus, PaymentStatus, ReservationStatus, Timestamp};
 use crate::http::form_value::text;
 use crate::http::{ApiError, ErrorCode, Form, Incoming};
-use crate::messages::InventoryAction;
-use crate::store::cart::CartOwner;
-use crate::store::orders::{CheckoutWrite, IdempotencyRecord, OrderLine, OrderRecord, PaymentMethod, Totals};
+use crate::store::cart::{CartOwner, CartRecord};
+use crate::store::coupons::CouponRecord;
+use crate::store::orders::{
+    IdempotencyRecord, OrderLine, OrderRecord, OrderWrite, PaymentMethod, TimelineEntry, Totals,
+};
+use crate::store::users::AddressRecord;
 
 /// An address sent inline, or one saved in the address book.
 #[derive(Debug, Clone)]
@@ -169,6 +174,13 @@ impl CheckoutRequest {
     }
 }
 
+/// What a checkout reads first, in one round trip.
+struct Loaded {
+    cart: CartRecord,
+    replay: Option<IdempotencyRecord>,
+    book: Option<Vec<AddressRecord>>,
+}
+
 impl Orders {
     /// The order an earlier request with the same key created, or 409 when the body differs.
     async fn replay(&self, record: &IdempotencyRecord, request: &CheckoutRequest) -> Result<OrderView, ApiError> {
@@ -183,22 +195,88 @@ impl Orders {
         Ok(OrderView::from(&order))
     }
 
+    /// The earlier request with the same key, if one committed since this one looked.
+    async fn committed_replay(
+        &self,
+        caller: &Caller,
+        request: &CheckoutRequest,
+        now: Timestamp,
+    ) -> Result<Option<IdempotencyRecord>, ApiError> {
+        match &request.idempotency_key {
+            Some(key) => Ok(self.store.idempotency(caller.user_id, key, now.unix()).await?),
+            None => Ok(None),
+        }
+    }
+
     /// Creates an order from the caller's cart. Returns the order and whether it
     /// is new (false: an idempotent replay of an earlier request).
     #[tracing::instrument(skip_all, fields(userId = %caller.user_id))]
     pub async fn checkout(&self, caller: &Caller, request: CheckoutRequest) -> Result<(OrderView, bool), ApiError> {
         let now = Timestamp::now();
         let owner = CartOwner::User(caller.user_id);
+        let loaded = self.load(caller, &owner, &request, now).await?;
+        if let Some(record) = loaded.replay {
+            return Ok((self.replay(&record, &request).await?, false));
+        }
+        let (shipping_address, billing_address) = resolve_addresses(&request, loaded.book.as_deref())?;
+        if loaded.cart.is_empty() {
+            // The same request may have committed (and removed the cart) between the two reads.
+            if let Some(record) = self.committed_replay(caller, &request, now).await? {
+                return Ok((self.replay(&record, &request).await?, false));
+            }
+            return Err(ApiError::new(ErrorCode::InvalidCartOperation, "The cart is empty"));
+        }
+        let cart = loaded.cart;
+        let ids: Vec<_> = cart.lines.values().map(|l| l.product_id).collect();
+        let reads = self
+            .store
+            .checkout_reads(&ids, cart.coupon_code.as_ref(), caller.user_id)
+            .await?;
+        let products: HashMap<_, _> = reads.products.into_iter().map(|p| (p.product_id, p)).collect();
+        let priced = price_cart(
+            &owner,
+            &cart,
+            &products,
+            reads.coupon.as_ref().map(|c| (c, reads.coupon_uses)),
+            &self.settings,
+            now,
+        );
+        validate(&priced)?;
+        let order = self.order_record(
+            caller,
+            &priced,
+            &products,
+            (shipping_address, billing_address),
+            &request,
+            now,
+        );
+        let coupon = reads.coupon.as_ref().filter(|_| priced.coupon.is_some());
+        match self
+            .place(caller, &order, &request, (&owner, cart.version), coupon, now)
+            .await?
+        {
+            Some(record) => Ok((self.replay(&record, &request).await?, false)),
+            None => {
+                tracing::info!(orderId = %order.order_id, total = %order.totals.total, "order placed");
+                Ok((OrderView::from(&order), true))
+            }
+        }
+    }
+
+    /// The cart, the idempotency record and (when an address is picked from it)
+    /// the address book, concurrently.
+    async fn load(
+        &self,
+        caller: &Caller,
+        owner: &CartOwner,
+        request: &CheckoutRequest,
+        now: Timestamp,
+    ) -> Result<Loaded, ApiError> {
         let needs_book = matches!(request.shipping, AddressChoice::Saved(_))
             || matches!(request.billing, Some(AddressChoice::Saved(_)));
         let (cart, replay, book) = futures::try_join!(
-            async { Ok::<_, ApiError>(self.store.cart(&owner, now).await?) },
-            async {
-                match &request.idempotency_key {
-                    Some(key) => Ok(self.store.idempotency(caller.user_id, key, now.unix()).await?),
-                    None => Ok(None),
-                }
-            },
+            async { Ok::<_, ApiError>(self.store.cart(owner, now).await?) },
+            self.committed_replay(caller, request, now),
             async {
                 if needs_book {
                     Ok(self.store.user_with_addresses(caller.user_id).await?.map(|(_, a)| a))
@@ -207,76 +285,21 @@ impl Orders {
                 }
             },
         )?;
-        if let Some(record) = replay {
-            return Ok((self.replay(&record, &request).await?, false));
-        }
-        let resolve = |choice: &AddressChoice, field: &str| -> Result<AddressInput, ApiError> {
-            match choice {
-                AddressChoice::Inline(address) => Ok(address.clone()),
-                AddressChoice::Saved(id) => book
-                    .iter()
-                    .flatten()
-                    .find(|a| a.address_id == *id)
-                    .map(|a| a.fields())
-                    .ok_or_else(|| ApiError::invalid_field(field, "is not one of your saved addresses")),
-            }
-        };
-        let shipping_address = resolve(&request.shipping, "shippingAddressId")?;
-        let billing_address = match &request.billing {
-            Some(choice) => resolve(choice, "billingAddressId")?,
-            None => shipping_address.clone(),
-        };
-        if cart.is_empty() {
-            return Err(ApiError::new(ErrorCode::InvalidCartOperation, "The cart is empty"));
-        }
-        let ids: Vec<_> = cart.lines.values().map(|l| l.product_id).collect();
-        let reads = self
-            .store
-            .checkout_reads(&ids, cart.coupon_code.as_ref(), caller.user_id)
-            .await?;
-        let products: HashMap<_, _> = reads.products.into_iter().map(|p| (p.product_id, p)).collect();
-        let coupon = reads.coupon;
-        let priced = price_cart(
-            &owner,
-            &cart,
-            &products,
-            coupon.as_ref().map(|c| (c, reads.coupon_uses)),
-            &self.settings,
-            now,
-        );
-        let unavailable: Vec<String> = priced
-            .items
-            .iter()
-            .filter(|i| !i.available)
-            .map(|i| i.item_id.to_string())
-            .collect();
-        if !unavailable.is_empty() {
-            return Err(ApiError::new(
-                ErrorCode::InvalidCartOperation,
-                "Some items are no longer sold; remove them from the cart",
-            )
-            .with_details(serde_json::json!(
-                unavailable
-                    .iter()
-                    .map(|id| serde_json::json!({"field": "items", "message": id}))
-                    .collect::<Vec<_>>()
-            )));
-        }
-        if let Some(short) = priced.items.iter().find(|i| i64::from(i.quantity) > i.inventory) {
-            return Err(ApiError::new(
-                ErrorCode::InsufficientInventory,
-                format!("Only {} of {} available", short.inventory, short.name),
-            ));
-        }
-        if let Some(problem) = priced.coupon.as_ref().and_then(|c| c.problem.clone()) {
-            return Err(ApiError::new(
-                ErrorCode::InvalidCartOperation,
-                format!("The coupon {problem}; remove it or try another"),
-            ));
-        }
-        let order_id = OrderId::generate();
-        let order = OrderRecord {
-            order_id,
+        Ok(Loaded { cart, replay, book })
+    }
+
+    /// The new order, priced: pending, its stock not yet held.
+    fn order_record(
+        &self,
+        caller: &Caller,
+        priced: &crate::cart::CartView,
+        products: &HashMap<crate::domain::ProductId, crate::store::products::ProductRecord>,
+        (shipping_address, billing_address): (AddressInput, AddressInput),
+        request: &CheckoutRequest,
+        now: Timestamp,
+    ) -> OrderRecord {
+        OrderRecord {
+            order_id: OrderId::generate(),
             user_id: caller.user_id,
             email: caller.email.clone(),
             status: OrderStatus::Pending,
@@ -293,18 +316,18 @@ impl Orders {
                         .unwrap_or_else(|_| products[&item.product_id].sku.clone()),
                     name: item.name.clone(),
                     options: item.options.clone(),
-                    price: item.price.cents(),
+                    price: item.price,
                     quantity: item.quantity,
-                    subtotal: item.subtotal.cents(),
+                    subtotal: item.subtotal,
                     image: item.image.clone(),
                 })
                 .collect(),
             totals: Totals {
-                subtotal: priced.summary.subtotal.cents(),
-                discount: priced.summary.discount.cents(),
-                tax: priced.summary.tax.cents(),
-                shipping: priced.summary.shipping.cents(),
-                total: priced.summary.total.cents(),
+                subtotal: priced.summary.subtotal,
+                discount: priced.summary.discount,
+                tax: priced.summary.tax,
+                shipping: priced.summary.shipping,
+                total: priced.summary.total,
             },
             currency: self.settings.currency.clone(),
             coupon_code: priced.coupon.as_ref().map(|c| c.code.clone()),
@@ -312,83 +335,151 @@ impl Orders {
             billing_address,
             payment_method: request.payment_method.clone(),
             tracking: None,
-            timeline: vec![entry(OrderStatus::Pending, now, None)],
+            timeline: vec![TimelineEntry {
+                status: OrderStatus::Pending,
+                timestamp: now,
+                note: None,
+            }],
             cancel_reason: None,
             payment: None,
             estimated_delivery: now.plus_seconds(self.settings.delivery_days * 24 * 3600),
             created_at: now,
             updated_at: now,
-        };
+            version: 1,
+        }
+    }
+
+    /// Writes the order (retrying transaction conflicts, such as a popular
+    /// coupon's). `Some` is the record of the same request placed first.
+    async fn place(
+        &self,
+        caller: &Caller,
+        order: &OrderRecord,
+        request: &CheckoutRequest,
+        cart: (&CartOwner, u64),
+        coupon: Option<&CouponRecord>,
+        now: Timestamp,
+    ) -> Result<Option<IdempotencyRecord>, ApiError> {
         let idempotency = request.idempotency_key.as_deref().map(|key| {
             (
                 key,
                 IdempotencyRecord {
                     request_hash: request.request_hash.clone(),
-                    order_id,
+                    order_id: order.order_id,
                     expires_at: now.unix() + IDEMPOTENCY_TTL_SECS,
                 },
             )
         });
-        let coupon_used = coupon.as_ref().filter(|_| priced.coupon.is_some());
+        let outbox: Vec<_> = lifecycle::placed(order)
+            .into_iter()
+            .filter_map(|effect| match effect {
+                Effect::Send(message) => Some(message.into_outbox(now)),
+                _ => None,
+            })
+            .collect();
         let mut attempt = 0;
         loop {
             let placed = self
                 .store
-                .place_order(
-                    &order,
-                    idempotency.as_ref().map(|(k, r)| (*k, r)),
-                    &owner,
-                    cart.version,
-                    coupon_used,
-                )
+                .place_order(order, idempotency.as_ref().map(|(k, r)| (*k, r)), cart, coupon, &outbox)
                 .await;
-            let Err((error, writes)) = placed else { break };
-            let failed = writes
-                .iter()
-                .enumerate()
-                .find(|(i, _)| error.failed_condition_at(*i))
-                .map(|(_, w)| *w);
-            match failed {
-                Some(CheckoutWrite::Idempotency) => {
-                    // The same request raced this one and won: answer with its order.
-                    let key = request.idempotency_key.as_deref().unwrap_or_default();
-                    let record = self
-                        .store
-                        .idempotency(caller.user_id, key, now.unix())
-                        .await?
-                        .ok_or_else(|| ApiError::internal(error))?;
-                    return Ok((self.replay(&record, &request).await?, false));
-                }
-                Some(CheckoutWrite::Cart) => {
-                    return Err(ApiError::new(
-                        ErrorCode::StaleVersion,
-                        "The cart changed while checking out; review it and try again",
-                    ));
-                }
-                Some(CheckoutWrite::CouponUsage) => {
-                    return Err(ApiError::new(
-                        ErrorCode::InvalidCartOperation,
-                        "The coupon has been used up; remove it and try again",
-                    ));
-                }
-                Some(CheckoutWrite::CustomerCouponUsage) => {
-                    return Err(ApiError::new(
-                        ErrorCode::InvalidCartOperation,
-                        "You have already used this coupon as often as allowed",
-                    ));
-                }
-                _ if error.is_transaction_conflict() && attempt < CONFLICT_ATTEMPTS => {
-                    attempt += 1;
-                    tokio::time::sleep(backoff(attempt)).await;
-                }
-                _ => return Err(error.into()),
+            let Err(error) = placed else { return Ok(None) };
+            if error.refused(&OrderWrite::Idempotency) {
+                // The same request raced this one and won: answer with its order.
+                return self
+                    .committed_replay(caller, request, now)
+                    .await?
+                    .map(Some)
+                    .ok_or_else(|| ApiError::internal("an idempotency record refused the order but cannot be read"));
             }
+            if error.refused(&OrderWrite::Cart) {
+                if let Some(record) = self.committed_replay(caller, request, now).await? {
+                    return Ok(Some(record));
+                }
+                return Err(ApiError::new(
+                    ErrorCode::StaleVersion,
+                    "The cart changed while checking out; review it and try again",
+                ));
+            }
+            if error.refused(&OrderWrite::Coupon) {
+                return Err(ApiError::new(
+                    ErrorCode::InvalidCartOperation,
+                    "The coupon has been used up; remove it and try again",
+                ));
+            }
+            if error.refused(&OrderWrite::CouponUse) {
+                return Err(ApiError::new(
+                    ErrorCode::InvalidCartOperation,
+                    "You have already used this coupon as often as allowed",
+                ));
+            }
+            if error.is_conflict() && attempt < CONFLICT_ATTEMPTS {
+                attempt += 1;
+                tokio::time::sleep(backoff(attempt)).await;
+                continue;
+            }
+            return Err(error.into_store().into());
         }
-        tracing::info!(orderId = %order_id, total = order.totals.total, "order placed");
-        self.request(InventoryAction::Reserve { order_id }).await;
-        self.notify(&order, OrderStatus::Pending, None).await;
-        Ok((OrderView::from(&order), true))
     }
+}
+
+/// The shipping and billing addresses, inline or from the address book.
+fn resolve_addresses(
+    request: &CheckoutRequest,
+    book: Option<&[AddressRecord]>,
+) -> Result<(AddressInput, AddressInput), ApiError> {
+    let resolve = |choice: &AddressChoice, field: &str| -> Result<AddressInput, ApiError> {
+        match choice {
+            AddressChoice::Inline(address) => Ok(address.clone()),
+            AddressChoice::Saved(id) => book
+                .into_iter()
+                .flatten()
+                .find(|a| a.address_id == *id)
+                .map(AddressRecord::fields)
+                .ok_or_else(|| ApiError::invalid_field(field, "is not one of your saved addresses")),
+        }
+    };
+    let shipping = resolve(&request.shipping, "shippingAddressId")?;
+    let billing = match &request.billing {
+        Some(choice) => resolve(choice, "billingAddressId")?,
+        None => shipping.clone(),
+    };
+    Ok((shipping, billing))
+}
+
+/// Every line can be sold in the quantity asked, and the coupon applies.
+fn validate(priced: &crate::cart::CartView) -> Result<(), ApiError> {
+    let unavailable: Vec<String> = priced
+        .items
+        .iter()
+        .filter(|i| !i.available)
+        .map(|i| i.item_id.to_string())
+        .collect();
+    if !unavailable.is_empty() {
+        return Err(ApiError::new(
+            ErrorCode::InvalidCartOperation,
+            "Some items are no longer sold; remove them from the cart",
+        )
+        .with_details(serde_json::json!(
+            unavailable
+                .iter()
+                .map(|id| serde_json::json!({"field": "items", "message": id}))
+                .collect::<Vec<_>>()
+        )));
+    }
+    if let Some(short) = priced.items.iter().find(|i| i64::from(i.quantity) > i.inventory) {
+        return Err(ApiError::new(
+            ErrorCode::InsufficientInventory,
+            format!("Only {} of {} available", short.inventory, short.name),
+        ));
+    }
+    if let Some(problem) = priced.coupon.as_ref().and_then(|c| c.problem.clone()) {
+        return Err(ApiError::new(
+            ErrorCode::InvalidCartOperation,
+            format!("The coupon {problem}; remove it or try another"),
+        ));
+    }
+    Ok(())
 }
 
 /// Jittered exponential backoff for transaction conflicts: 10 ms, 20 ms, … up to ~1 s.

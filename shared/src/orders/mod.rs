@@ -1,8 +1,10 @@
 //! Orders: checkout, reading, cancelling and moving orders along, and the
-//! stock reservation behind them (consumer and sweeper).
+//! stock reservation behind them. Every change goes through the pure
+//! [`lifecycle`] and is written by [`Orders::apply`].
 
 mod checkout;
 mod fulfillment;
+pub mod lifecycle;
 mod reservation;
 mod status;
 mod views;
@@ -12,21 +14,96 @@ pub use reservation::{Handled, SweepReport};
 pub use status::StatusChange;
 pub use views::{OrderSummaryView, OrderView};
 
+use std::collections::BTreeMap;
+
+use lifecycle::{Effect, Event, Refusal, Transition};
+
 use crate::config::CommerceSettings;
-use crate::domain::{OrderStatus, Timestamp};
-use crate::http::{ApiError, error_chain};
-use crate::messages::{InventoryAction, InventoryMessage, Notification, NotificationMessage, Queue};
-use crate::store::Store;
-use crate::store::orders::{OrderRecord, TimelineEntry};
+use crate::domain::{OrderId, Timestamp};
+use crate::http::ApiError;
+use crate::outbox::Outbox;
+use crate::store::orders::{OrderRecord, OrderWrite, OrderWrites, StockMove, StockQuantities};
+use crate::store::table::TxError;
+use crate::store::{Store, StoreError};
 
 /// Everything the orders service needs; built once per cold start.
 #[derive(Debug)]
 pub struct Orders {
     pub store: Store,
     pub settings: CommerceSettings,
-    pub inventory: Queue,
-    pub notifications: Queue,
-    pub fulfillment: Queue,
+    pub outbox: Outbox,
+}
+
+/// What applying an event to an order came to.
+#[derive(Debug, Clone)]
+pub enum Applied {
+    /// The change was written; the transition holds the new order.
+    Changed(Transition),
+    /// Nothing to change (a duplicate, or an event that came too late).
+    Unchanged(OrderRecord),
+}
+
+impl Applied {
+    pub fn order(&self) -> &OrderRecord {
+        match self {
+            Self::Changed(transition) => &transition.order,
+            Self::Unchanged(order) => order,
+        }
+    }
+
+    pub fn changed(&self) -> bool {
+        matches!(self, Self::Changed(_))
+    }
+}
+
+/// Why an event could not be applied.
+#[derive(Debug, thiserror::Error)]
+pub enum ApplyError {
+    #[error("no such order")]
+    NotFound,
+    /// The order's state does not allow the command.
+    #[error("{refusal}")]
+    Refused { refusal: Refusal, order: Box<OrderRecord> },
+    /// The order kept changing under this writer.
+    #[error("the order kept changing")]
+    Contended,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<ApplyError> for ApiError {
+    fn from(error: ApplyError) -> Self {
+        match error {
+            ApplyError::NotFound => not_found(),
+            ApplyError::Refused { refusal, .. } => ApiError::new(
+                crate::http::ErrorCode::InvalidCartOperation,
+                capitalised(&refusal.to_string()),
+            ),
+            ApplyError::Contended => ApiError::unavailable(error),
+            ApplyError::Store(err) => err.into(),
+        }
+    }
+}
+
+fn capitalised(text: &str) -> String {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map(|first| first.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}
+
+/// Attempts of one change: lost races (re-read and decide again) and transaction conflicts.
+const APPLY_ATTEMPTS: u32 = 12;
+
+/// What a change writes besides the order, when the first attempt found
+/// products, variants or the coupon gone.
+#[derive(Debug, Default)]
+struct Fallback {
+    /// Only these units go back (the rest belongs to products deleted since).
+    returned: Option<StockQuantities>,
+    /// The coupon is gone: no use to give back.
+    keep_coupon: bool,
 }
 
 impl Orders {
@@ -34,59 +111,128 @@ impl Orders {
         Self {
             store: Store::new(clients.dynamodb.clone(), &config.table_name),
             settings: config.commerce.clone(),
-            inventory: Queue::new(clients.sqs.clone(), &config.queues.inventory),
-            notifications: Queue::new(clients.sqs.clone(), &config.queues.notifications),
-            fulfillment: Queue::new(clients.sqs.clone(), &config.queues.fulfillment),
+            outbox: Outbox::from_config(config, clients),
         }
     }
 
-    /// Tells the customer about a status change. The order has already changed:
-    /// a lost notification is logged, not returned.
-    async fn notify(&self, order: &OrderRecord, status: OrderStatus, note: Option<String>) {
-        self.notify_tracked(order, status, note, None).await;
+    /// Reads the order and applies the event `event` makes of it (see [`Self::apply_to`]).
+    pub async fn apply(&self, order: OrderId, event: impl Fn(&OrderRecord) -> Event) -> Result<Applied, ApplyError> {
+        let order = self.store.order(order).await?.ok_or(ApplyError::NotFound)?;
+        self.apply_to(order, event).await
     }
 
-    /// [`Self::notify`] with where a shipped order can be followed.
-    async fn notify_tracked(
+    /// Decides `event` on `order` as read and writes the result conditioned on
+    /// its version; when another change got there first, reads the order again
+    /// and decides again. Stock that cannot be held turns the change into
+    /// [`Event::OutOfStock`]; stock or a coupon that no longer exists is left out.
+    #[tracing::instrument(skip_all, fields(orderId = %order.order_id))]
+    pub async fn apply_to(
         &self,
-        order: &OrderRecord,
-        status: OrderStatus,
-        note: Option<String>,
-        tracking: Option<&crate::store::orders::Tracking>,
-    ) {
-        let message = NotificationMessage::new(Notification::OrderStatus {
-            order_id: order.order_id,
-            user_id: order.user_id,
-            email: order.email.clone(),
-            status,
-            note,
-            total: Some(crate::domain::Money::from_cents(order.totals.total)),
-            tracking: tracking.map(|t| crate::messages::TrackingNote {
-                carrier: t.carrier.clone(),
-                tracking_number: t.tracking_number.clone(),
-                url: t.url.clone(),
-            }),
-        });
-        if let Err(err) = self.notifications.send(&message).await {
-            tracing::error!(orderId = %order.order_id, error = %error_chain(&err), "order notification not queued");
+        mut order: OrderRecord,
+        event: impl Fn(&OrderRecord) -> Event,
+    ) -> Result<Applied, ApplyError> {
+        let mut fallback = Fallback::default();
+        let mut out_of_stock = false;
+        for attempt in 1..=APPLY_ATTEMPTS {
+            let now = Timestamp::now();
+            let event = if out_of_stock { Event::OutOfStock } else { event(&order) };
+            let transition = match lifecycle::decide(&order, &event, now) {
+                Ok(Some(transition)) => transition,
+                Ok(None) => return Ok(Applied::Unchanged(order)),
+                Err(refusal) => {
+                    return Err(ApplyError::Refused {
+                        refusal,
+                        order: Box::new(order),
+                    });
+                }
+            };
+            let writes = self.writes(&transition, &fallback, now);
+            let Err(error) = self.store.write_transition(&order, &transition.order, &writes).await else {
+                tracing::info!(
+                    event = event.name(),
+                    from = %order.status,
+                    to = %transition.order.status,
+                    reservation = transition.order.reservation.as_str(),
+                    payment = ?transition.order.payment_status,
+                    version = transition.order.version,
+                    "order changed"
+                );
+                return Ok(Applied::Changed(transition));
+            };
+            match error {
+                TxError::Refused(ref failed) if failed.contains(&OrderWrite::Order) => {
+                    order = self.store.order(order.order_id).await?.ok_or(ApplyError::NotFound)?;
+                }
+                TxError::Refused(ref failed) if transition.effects.contains(&Effect::TakeStock) => {
+                    tracing::info!(short = ?failed, "stock cannot be held");
+                    out_of_stock = true;
+                }
+                TxError::Refused(failed) => {
+                    let stock_gone = failed.iter().any(|f| matches!(f, OrderWrite::Stock(_)));
+                    let coupon_gone = failed
+                        .iter()
+                        .any(|f| matches!(f, OrderWrite::Coupon | OrderWrite::CouponUse));
+                    if (!stock_gone || fallback.returned.is_some()) && (!coupon_gone || fallback.keep_coupon) {
+                        return Err(TxError::Refused(failed).into_store().into());
+                    }
+                    if stock_gone {
+                        tracing::warn!("some products of the order no longer exist; their stock is not returned");
+                        fallback.returned = Some(self.existing_quantities(&order).await?);
+                    }
+                    if coupon_gone {
+                        tracing::warn!("the order's coupon no longer exists; no use is given back");
+                        fallback.keep_coupon = true;
+                    }
+                }
+                TxError::Store(err) if err.is_transaction_conflict() => {
+                    tokio::time::sleep(checkout::backoff(attempt)).await;
+                }
+                TxError::Store(err) => return Err(err.into()),
+            }
         }
+        Err(ApplyError::Contended)
     }
 
-    /// Asks the inventory consumer to act. When the send fails the sweeper re-drives
-    /// pending reservations, so this is logged rather than returned.
-    async fn request(&self, action: InventoryAction) {
-        let message = InventoryMessage::new(action);
-        if let Err(err) = self.inventory.send(&message).await {
-            tracing::error!(message = ?message, error = %error_chain(&err), "inventory message not queued");
+    /// The writes that go with `transition`.
+    fn writes(&self, transition: &Transition, fallback: &Fallback, now: Timestamp) -> OrderWrites {
+        let order = &transition.order;
+        let mut writes = OrderWrites::default();
+        for effect in &transition.effects {
+            match effect {
+                Effect::TakeStock => writes.stock = Some(StockMove::Take(order.quantities())),
+                Effect::ReturnStock => {
+                    let quantities = fallback.returned.clone().unwrap_or_else(|| order.quantities());
+                    writes.stock = (!quantities.is_empty()).then_some(StockMove::Return(quantities));
+                }
+                Effect::ReleaseCoupon if !fallback.keep_coupon => writes.release_coupon = order.coupon_code.clone(),
+                Effect::ReleaseCoupon => {}
+                Effect::RecordPurchases => writes.purchases = order.purchases(now),
+                Effect::LinkPayment { intent_id } => writes.payment_link = Some(intent_id.clone()),
+                Effect::Send(message) => writes.outbox.push(message.clone().into_outbox(now)),
+            }
         }
+        writes
     }
-}
 
-fn entry(status: OrderStatus, at: Timestamp, note: Option<String>) -> TimelineEntry {
-    TimelineEntry {
-        status,
-        timestamp: at,
-        note,
+    /// The order's quantities of products and variants that still exist.
+    async fn existing_quantities(&self, order: &OrderRecord) -> Result<StockQuantities, StoreError> {
+        let ids: Vec<_> = order.lines.iter().map(|l| l.product_id).collect();
+        let products: BTreeMap<_, _> = self
+            .store
+            .products(&ids)
+            .await?
+            .into_iter()
+            .map(|p| (p.product_id, p))
+            .collect();
+        Ok(order
+            .quantities()
+            .into_iter()
+            .filter(|((product, variant), _)| {
+                products
+                    .get(product)
+                    .is_some_and(|p| variant.is_none_or(|v| p.variants.contains_key(&v.to_string())))
+            })
+            .collect())
     }
 }
 

@@ -1,15 +1,14 @@
 //! Reading orders, customer cancellation and admin status changes.
 
-use super::reservation::Handled;
+use super::lifecycle::{Actor, Event};
 use super::views::{OrderSummaryView, OrderView};
-use super::{Orders, entry, not_found};
+use super::{ApplyError, Orders, not_found};
 use crate::auth::Caller;
-use crate::domain::{OrderId, OrderStatus, PaymentStatus, ReservationStatus, Timestamp};
+use crate::domain::{OrderId, OrderStatus, Timestamp};
 use crate::http::form_value::{bounded_text, text};
 use crate::http::{ApiError, ErrorCode, FieldIssue, Form};
 use crate::pagination::{PageRequest, Pagination, page_of};
-use crate::store::catalog::PurchaseRecord;
-use crate::store::orders::{OrderChange, OrderRecord, Tracking};
+use crate::store::orders::{OrderRecord, Tracking};
 
 /// An admin's status change: SHIPPED needs a carrier and tracking number.
 #[derive(Debug, Clone)]
@@ -103,21 +102,26 @@ impl Orders {
         ))
     }
 
-    /// The customer cancels before shipping: status, reservation and stock in one transaction.
+    /// The customer cancels before shipping: status, stock and coupon in one
+    /// transaction; money already taken goes back through the outbox.
     #[tracing::instrument(skip_all, fields(orderId = %order))]
     pub async fn cancel(&self, caller: &Caller, order: OrderId, reason: Option<String>) -> Result<OrderView, ApiError> {
         let record = self.order_for(caller, order).await?;
-        if !record.status.customer_can_cancel() {
-            return Err(ApiError::new(
-                ErrorCode::InvalidCartOperation,
-                format!("An order that is {} can no longer be cancelled", record.status),
-            ));
-        }
         let reason = reason.unwrap_or_else(|| "cancelled_by_customer".to_owned());
-        if self.cancel_with_release(&record, &reason).await? == Handled::Skipped {
-            return Err(ApiError::stale_version());
-        }
-        Ok(OrderView::from(&self.store.order(order).await?.ok_or_else(not_found)?))
+        let applied = self
+            .apply_to(record, |_| Event::Cancel {
+                by: Actor::Customer,
+                reason: reason.clone(),
+            })
+            .await
+            .map_err(|err| match err {
+                ApplyError::Refused { order, .. } => ApiError::new(
+                    ErrorCode::InvalidCartOperation,
+                    format!("An order that is {} can no longer be cancelled", order.status),
+                ),
+                other => other.into(),
+            })?;
+        Ok(OrderView::from(applied.order()))
     }
 
     /// ADMIN moves an order along its legal path; every step is on the timeline
@@ -131,72 +135,35 @@ impl Orders {
     ) -> Result<OrderView, ApiError> {
         caller.require_admin()?;
         let record = self.store.order(order).await?.ok_or_else(not_found)?;
-        let illegal = || {
+        let illegal = |from: OrderStatus| {
             ApiError::new(
                 ErrorCode::InvalidCartOperation,
-                format!("An order that is {} cannot become {}", record.status, change.status),
+                format!("An order that is {from} cannot become {}", change.status),
             )
             .with_details(serde_json::json!([{"field": "status", "message": "is not a legal next status"}]))
         };
-        if !record.status.can_become(change.status) || change.status == OrderStatus::Refunded {
-            return Err(illegal());
-        }
-        if change.status == OrderStatus::Cancelled {
-            let reason = change.note.clone().unwrap_or_else(|| "cancelled_by_admin".to_owned());
-            if self.cancel_with_release(&record, &reason).await? == Handled::Skipped {
-                return Err(ApiError::stale_version());
-            }
-            return Ok(OrderView::from(&self.store.order(order).await?.ok_or_else(not_found)?));
-        }
-        let now = Timestamp::now();
-        let mut update = OrderChange {
-            status: change.status,
-            tracking: change.tracking.clone(),
-            entry: Some(entry(change.status, now, change.note.clone())),
-            ..OrderChange::from(&record, now)
+        let note = change.note.clone();
+        let event = match (change.status, &change.tracking) {
+            (OrderStatus::Cancelled, _) => Event::Cancel {
+                by: Actor::Admin,
+                reason: note.unwrap_or_else(|| "cancelled_by_admin".to_owned()),
+            },
+            (OrderStatus::Confirmed, _) => Event::MarkPaid { note },
+            (OrderStatus::Processing, _) => Event::Commit { by: Actor::Admin, note },
+            (OrderStatus::Shipped, Some(tracking)) => Event::Ship {
+                tracking: tracking.clone(),
+                note,
+            },
+            (OrderStatus::Delivered, _) => Event::Deliver { note },
+            _ => return Err(illegal(record.status)),
         };
-        if change.status == OrderStatus::Confirmed {
-            // Confirmed by hand (a payment taken outside the API): the held stock is sold.
-            if record.reservation != ReservationStatus::Reserved {
-                return Err(ApiError::new(
-                    ErrorCode::InvalidCartOperation,
-                    "Only an order with reserved stock can be confirmed",
-                ));
-            }
-            update.reservation = ReservationStatus::Committed;
-            update.reservation_expires_at = None;
-            update.payment_status = Some(PaymentStatus::Paid);
-        }
-        self.store.change_order(&record, &update, None).await.map_err(|err| {
-            if err.failed_condition_at(0) {
-                ApiError::stale_version()
-            } else {
-                err.into()
-            }
-        })?;
-        if change.status == OrderStatus::Confirmed {
-            self.record_purchases(&record, now).await?;
-        }
-        self.notify_tracked(&record, change.status, change.note.clone(), change.tracking.as_ref())
-            .await;
-        let updated = self.store.order(order).await?.ok_or_else(not_found)?;
-        Ok(OrderView::from(&updated))
-    }
-
-    /// Marks every product of a confirmed order as bought by its customer (reviews become verified).
-    pub async fn record_purchases(&self, order: &OrderRecord, at: Timestamp) -> Result<(), crate::store::StoreError> {
-        let mut seen = std::collections::BTreeSet::new();
-        let purchases: Vec<PurchaseRecord> = order
-            .lines
-            .iter()
-            .filter(|l| seen.insert(l.product_id))
-            .map(|line| PurchaseRecord {
-                user_id: order.user_id,
-                product_id: line.product_id,
-                order_id: order.order_id.to_string(),
-                purchased_at: at,
-            })
-            .collect();
-        self.store.record_purchases(&purchases).await
+        let applied = self
+            .apply_to(record, |_| event.clone())
+            .await
+            .map_err(|err| match err {
+                ApplyError::Refused { order, .. } => illegal(order.status),
+                other => other.into(),
+            })?;
+        Ok(OrderView::from(applied.order()))
     }
 }

@@ -44,11 +44,11 @@ pub struct PaymentMethodView {
 
 pub fn summary(totals: &Totals) -> Summary {
     Summary {
-        subtotal: Money::from_cents(totals.subtotal),
-        discount: Money::from_cents(totals.discount),
-        tax: Money::from_cents(totals.tax),
-        shipping: Money::from_cents(totals.shipping),
-        total: Money::from_cents(totals.total),
+        subtotal: totals.subtotal,
+        discount: totals.discount,
+        tax: totals.tax,
+        shipping: totals.shipping,
+        total: totals.total,
     }
 }
 
@@ -97,9 +97,9 @@ impl From<&OrderRecord> for OrderView {
                     name: line.name.clone(),
                     sku: line.sku.clone(),
                     options: line.options.clone(),
-                    price: Money::from_cents(line.price),
+                    price: line.price,
                     quantity: line.quantity,
-                    subtotal: Money::from_cents(line.subtotal),
+                    subtotal: line.subtotal,
                     image: line.image.clone(),
                 })
                 .collect(),
@@ -147,7 +147,7 @@ impl OrderSummaryView {
             order_id: order.order_id,
             user_id: with_user.then_some(order.user_id),
             status: order.status,
-            total: Money::from_cents(order.totals.total),
+            total: order.totals.total,
             item_count: order.lines.iter().map(|l| l.quantity).sum(),
             created_at: order.created_at,
             estimated_delivery: order.estimated_delivery,
@@ -183,8 +183,8 @@ impl From<&PaymentRecord> for PaymentDetails {
     fn from(payment: &PaymentRecord) -> Self {
         Self {
             payment_id: payment.intent_id.clone(),
-            amount: Money::from_cents(payment.amount),
-            amount_refunded: Money::from_cents(payment.amount_refunded),
+            amount: payment.amount,
+            amount_refunded: payment.amount_refunded,
             status: payment.status.clone(),
             last_error: payment.last_error.clone(),
             refunds: payment
@@ -192,7 +192,7 @@ impl From<&PaymentRecord> for PaymentDetails {
                 .iter()
                 .map(|refund| RefundDetails {
                     refund_id: refund.refund_id.clone(),
-                    amount: Money::from_cents(refund.amount),
+                    amount: refund.amount,
                     status: refund.status.clone(),
                     created_at: refund.created_at,
                 })

@@ -5,7 +5,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::keys::Key;
+use super::keys::{self, Key};
+use super::table::Expr;
 use super::{Store, StoreError, number, to_item};
 use crate::domain::{CartItemId, CouponCode, ProductId, Quantity, Timestamp, UserId, VariantId};
 
@@ -18,11 +19,10 @@ pub enum CartOwner {
 
 impl CartOwner {
     pub fn key(&self) -> Key {
-        let pk = match self {
-            Self::User(user) => format!("CART#USER#{user}"),
-            Self::Guest(digest) => format!("CART#GUEST#{digest}"),
-        };
-        Key::new(pk, "CART")
+        match self {
+            Self::User(user) => keys::user_cart(*user),
+            Self::Guest(digest) => keys::guest_cart(digest),
+        }
     }
 
     /// The LLD's `cartId`: `cart_usr_…` for a customer.
@@ -106,29 +106,15 @@ impl Store {
         expected: u64,
         now: Timestamp,
     ) -> Result<(), StoreError> {
-        let put = self
-            .client()
-            .put_item()
-            .table_name(self.table())
-            .set_item(Some(to_item(&owner.key(), cart)?));
-        let put = if expected == 0 {
-            put.condition_expression("attribute_not_exists(PK) OR expiresAt <= :now")
-                .expression_attribute_values(":now", number(now.unix()))
+        let condition = if expected == 0 {
+            Expr::new("attribute_not_exists(PK) OR expiresAt <= :now").value(":now", number(now.unix()))
         } else {
-            put.condition_expression("version = :expected")
-                .expression_attribute_values(":expected", number(expected))
+            Expr::new("version = :expected").value(":expected", number(expected))
         };
-        put.send().await?;
-        Ok(())
+        self.put(to_item(&owner.key(), cart)?, Some(condition)).await
     }
 
     pub async fn delete_cart(&self, owner: &CartOwner) -> Result<(), StoreError> {
-        self.client()
-            .delete_item()
-            .table_name(self.table())
-            .set_key(Some(owner.key().primary()))
-            .send()
-            .await?;
-        Ok(())
+        self.delete(&owner.key(), None).await
     }
 }

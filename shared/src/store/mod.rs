@@ -2,11 +2,19 @@
 //! See [`keys`] for the access-pattern table.
 
 pub mod cart;
-pub mod catalog;
+pub mod categories;
+pub mod coupons;
 pub mod keys;
 pub mod notifications;
 pub mod orders;
+pub mod outbox;
+pub mod products;
+pub mod reports;
+pub mod reviews;
+pub mod stock;
+pub mod table;
 pub mod users;
+pub mod wishlist;
 
 use std::collections::HashMap;
 
@@ -14,6 +22,8 @@ use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+
+pub use table::{Expr, Query, Transaction, TxError};
 
 use crate::http::ApiError;
 pub use keys::Key;
@@ -38,16 +48,6 @@ pub enum StoreError {
 }
 
 impl StoreError {
-    /// True when the transaction item at `index` failed its condition.
-    pub fn failed_condition_at(&self, index: usize) -> bool {
-        matches!(self, Self::TransactionCancelled(reasons) if reasons.get(index).is_some_and(|r| r == "ConditionalCheckFailed"))
-    }
-
-    /// True when some item after `index` failed its condition.
-    pub fn failed_condition_after(&self, index: usize) -> bool {
-        matches!(self, Self::TransactionCancelled(reasons) if reasons.iter().skip(index + 1).any(|r| r == "ConditionalCheckFailed"))
-    }
-
     /// True when a concurrent transaction touched the same items.
     pub fn is_transaction_conflict(&self) -> bool {
         matches!(self, Self::TransactionCancelled(reasons) if reasons.iter().any(|r| r == "TransactionConflict"))
@@ -109,38 +109,13 @@ impl Store {
         }
     }
 
+    /// The table the configuration names.
+    pub fn from_config(config: &crate::Config, clients: &crate::aws::AwsClients) -> Self {
+        Self::new(clients.dynamodb.clone(), &config.table_name)
+    }
+
     pub fn client(&self) -> &aws_sdk_dynamodb::Client {
         &self.client
-    }
-
-    /// The item at `key` (a strongly consistent read), if there is one.
-    pub async fn read<T: DeserializeOwned>(&self, key: &keys::Key) -> Result<Option<T>, StoreError> {
-        let output = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(key.primary()))
-            .consistent_read(true)
-            .send()
-            .await?;
-        output.item.map(from_item).transpose()
-    }
-
-    /// Runs `items` as one transaction. `labels` name what each item is, in order,
-    /// and come back beside any error so the caller can tell which item failed.
-    pub async fn transact_labelled<L: Clone>(
-        &self,
-        items: Result<Vec<aws_sdk_dynamodb::types::TransactWriteItem>, StoreError>,
-        labels: &[L],
-    ) -> Result<(), (StoreError, Vec<L>)> {
-        let items = items.map_err(|err| (err, labels.to_vec()))?;
-        self.client
-            .transact_write_items()
-            .set_transact_items(Some(items))
-            .send()
-            .await
-            .map_err(|err| (StoreError::from(err), labels.to_vec()))?;
-        Ok(())
     }
 
     pub fn table(&self) -> &str {
@@ -153,6 +128,15 @@ pub fn to_item<T: Serialize>(key: &Key, record: &T) -> Result<Item, StoreError> 
     let mut item: Item = serde_dynamo::to_item(record)?;
     key.write_into(&mut item);
     Ok(item)
+}
+
+/// A uniqueness marker (email, slug, SKU, …) owned by `owner`.
+pub fn marker_item(key: &Key, owner: &str) -> Result<Item, StoreError> {
+    #[derive(Serialize)]
+    struct Marker<'a> {
+        owner: &'a str,
+    }
+    to_item(key, &Marker { owner })
 }
 
 pub fn from_item<T: DeserializeOwned>(item: Item) -> Result<T, StoreError> {

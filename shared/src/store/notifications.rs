@@ -3,8 +3,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::keys::{self, Key};
-use super::{Store, StoreError, from_item, string, to_item};
+use super::keys::{self, Index, Key};
+use super::table::{Expr, Query};
+use super::{Store, StoreError, string, to_item};
 use crate::domain::{Timestamp, UserId};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -33,15 +34,7 @@ pub struct NotificationRecord {
 }
 
 fn record_key(record: &NotificationRecord) -> Key {
-    let key = Key::new(format!("NOTIFICATION#{}", record.message_id), "NOTIFICATION");
-    match record.user_id {
-        Some(user) => key.with_index(
-            1,
-            format!("USER#{user}#NOTIFICATIONS"),
-            format!("{}#{}", record.claimed_at, record.message_id),
-        ),
-        None => key,
-    }
+    keys::notification(&record.message_id, record.user_id, &record.claimed_at.to_string())
 }
 
 /// A customer's choices: transactional mail always goes; `marketing` covers the rest.
@@ -55,10 +48,6 @@ impl Default for NotificationSettings {
     fn default() -> Self {
         Self { marketing: true }
     }
-}
-
-fn settings_key(user: UserId) -> Key {
-    Key::new(keys::user_partition(user), "SETTINGS#NOTIFICATIONS")
 }
 
 /// What claiming a message found.
@@ -80,21 +69,14 @@ impl Store {
         record: &NotificationRecord,
         stale_after_secs: i64,
     ) -> Result<Claim, StoreError> {
-        let claimed = self
-            .client()
-            .put_item()
-            .table_name(self.table())
-            .set_item(Some(to_item(&record_key(record), record)?))
-            .condition_expression("attribute_not_exists(PK) OR (delivery = :sending AND claimedAt < :stale)")
-            .expression_attribute_values(":sending", string("SENDING"))
-            .expression_attribute_values(
+        let free = Expr::new("attribute_not_exists(PK) OR (delivery = :sending AND claimedAt < :stale)")
+            .value(":sending", string("SENDING"))
+            .value(
                 ":stale",
                 string(record.claimed_at.plus_seconds(-stale_after_secs).to_string()),
-            )
-            .send()
-            .await;
-        match claimed.map_err(StoreError::from) {
-            Ok(_) => Ok(Claim::Claimed),
+            );
+        match self.put(to_item(&record_key(record), record)?, Some(free)).await {
+            Ok(()) => Ok(Claim::Claimed),
             Err(StoreError::ConditionFailed) => {
                 let existing = self.notification(&record.message_id).await?;
                 Ok(match existing.map(|r| r.delivery) {
@@ -107,38 +89,24 @@ impl Store {
     }
 
     pub async fn notification(&self, message_id: &str) -> Result<Option<NotificationRecord>, StoreError> {
-        self.read(&Key::new(format!("NOTIFICATION#{message_id}"), "NOTIFICATION"))
-            .await
+        self.read(&keys::notification_key(message_id)).await
     }
 
     /// Gives up a claim whose mail could not be sent, so the next delivery of the
     /// message tries again at once (only this consumer's claim is removed).
     pub async fn release_notification(&self, record: &NotificationRecord) -> Result<(), StoreError> {
-        let released = self
-            .client()
-            .delete_item()
-            .table_name(self.table())
-            .set_key(Some(record_key(record).primary()))
-            .condition_expression("delivery = :sending AND claimedAt = :mine")
-            .expression_attribute_values(":sending", string("SENDING"))
-            .expression_attribute_values(":mine", string(record.claimed_at.to_string()))
-            .send()
-            .await;
-        match released.map_err(StoreError::from) {
-            Ok(_) | Err(StoreError::ConditionFailed) => Ok(()),
+        let mine = Expr::new("delivery = :sending AND claimedAt = :mine")
+            .value(":sending", string("SENDING"))
+            .value(":mine", string(record.claimed_at.to_string()));
+        match self.delete(&record_key(record), Some(mine)).await {
+            Ok(()) | Err(StoreError::ConditionFailed) => Ok(()),
             Err(err) => Err(err),
         }
     }
 
     /// Records the outcome of a claimed message.
     pub async fn finish_notification(&self, record: &NotificationRecord) -> Result<(), StoreError> {
-        self.client()
-            .put_item()
-            .table_name(self.table())
-            .set_item(Some(to_item(&record_key(record), record)?))
-            .send()
-            .await?;
-        Ok(())
+        self.put(to_item(&record_key(record), record)?, None).await
     }
 
     /// A customer's notifications, newest first, with the total.
@@ -148,21 +116,12 @@ impl Store {
         page: u32,
         limit: u32,
     ) -> Result<(Vec<NotificationRecord>, u64), StoreError> {
-        let (items, total) = self
-            .query_page(
-                keys::GSI1,
-                "GSI1PK",
-                &format!("USER#{user}#NOTIFICATIONS"),
-                false,
-                page,
-                limit,
-            )
-            .await?;
-        Ok((items.into_iter().map(from_item).collect::<Result<_, _>>()?, total))
+        let query = Query::index(Index::Gsi1, keys::customer_notifications(user)).descending();
+        self.query_page_records(&query, page, limit).await
     }
 
     pub async fn notification_settings(&self, user: UserId) -> Result<NotificationSettings, StoreError> {
-        Ok(self.read(&settings_key(user)).await?.unwrap_or_default())
+        Ok(self.read(&keys::notification_settings(user)).await?.unwrap_or_default())
     }
 
     pub async fn save_notification_settings(
@@ -170,12 +129,7 @@ impl Store {
         user: UserId,
         settings: &NotificationSettings,
     ) -> Result<(), StoreError> {
-        self.client()
-            .put_item()
-            .table_name(self.table())
-            .set_item(Some(to_item(&settings_key(user), settings)?))
-            .send()
-            .await?;
-        Ok(())
+        self.put(to_item(&keys::notification_settings(user), settings)?, None)
+            .await
     }
 }

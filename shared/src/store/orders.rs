@@ -1,19 +1,27 @@
-//! Orders, their stock reservations, idempotency records and coupons.
+//! Orders, their idempotency records and payment lookups.
 //!
-//! Every change of an order is a conditional write on its current status and
-//! reservation state, so duplicate or reordered messages change nothing twice.
+//! An order item is only ever written whole, conditioned on the `version` it
+//! was read at, in one transaction with everything the change implies (stock,
+//! coupon uses, purchases, payment link, outbox messages): see
+//! [`Store::write_transition`]. What a change is, is decided by the pure
+//! lifecycle in [`crate::orders::lifecycle`].
 
 use std::collections::BTreeMap;
 
-use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem, Update};
 use serde::{Deserialize, Serialize};
 
 use super::cart::CartOwner;
-use super::keys::{self, Key};
-use super::{Item, Store, StoreError, from_item, number, string, to_item};
+use super::coupons::CouponRecord;
+use super::keys::{self, Index, Key};
+use super::outbox::OutboxRecord;
+use super::products::ProductRecord;
+use super::reviews::PurchaseRecord;
+use super::table::{Expr, Query, Transaction, TxError};
+use super::{Item, Store, StoreError, from_item, number, to_item};
+use crate::domain::money::cents;
 use crate::domain::{
-    AddressInput, CouponCode, Email, OrderId, OrderStatus, PaymentStatus, ProductId, ReservationStatus, Sku, Timestamp,
-    UserId, VariantId,
+    AddressInput, CouponCode, Email, Money, OrderId, OrderStatus, PaymentStatus, ProductId, ReservationStatus, Sku,
+    Timestamp, UserId, VariantId,
 };
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -27,10 +35,12 @@ pub struct OrderLine {
     /// Options of the variant bought (`{"Size": "M"}`).
     #[serde(default)]
     pub options: BTreeMap<String, String>,
-    /// Unit price at purchase, minor units.
-    pub price: i64,
+    /// Unit price at purchase.
+    #[serde(with = "cents")]
+    pub price: Money,
     pub quantity: u32,
-    pub subtotal: i64,
+    #[serde(with = "cents")]
+    pub subtotal: Money,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image: Option<String>,
 }
@@ -38,11 +48,16 @@ pub struct OrderLine {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Totals {
-    pub subtotal: i64,
-    pub discount: i64,
-    pub tax: i64,
-    pub shipping: i64,
-    pub total: i64,
+    #[serde(with = "cents")]
+    pub subtotal: Money,
+    #[serde(with = "cents")]
+    pub discount: Money,
+    #[serde(with = "cents")]
+    pub tax: Money,
+    #[serde(with = "cents")]
+    pub shipping: Money,
+    #[serde(with = "cents")]
+    pub total: Money,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -73,32 +88,86 @@ pub struct PaymentMethod {
     pub token: Option<String>,
 }
 
-/// A refund of an order's payment.
+/// A refund of an order's payment, as Stripe reports it (one entry per Stripe refund id).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RefundRecord {
     pub refund_id: String,
-    pub amount: i64,
+    #[serde(with = "cents")]
+    pub amount: Money,
+    /// Stripe's status: `succeeded` or `pending` count; `failed` and `canceled` do not.
     pub status: String,
     pub created_at: Timestamp,
 }
+
+impl RefundRecord {
+    /// True when the refund gives (or will give) the money back.
+    pub fn counts(&self) -> bool {
+        !matches!(self.status.as_str(), "failed" | "canceled")
+    }
+}
+
+/// How many Stripe event ids an order remembers, so a redelivered event is recognised.
+pub const REMEMBERED_EVENTS: usize = 20;
 
 /// The order's Stripe PaymentIntent as last seen.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PaymentRecord {
     pub intent_id: String,
-    pub amount: i64,
+    /// What the intent asks for.
+    #[serde(with = "cents")]
+    pub amount: Money,
     pub currency: String,
     /// Stripe's status of the intent (`requires_payment_method`, `succeeded`, …).
     pub status: String,
-    #[serde(default)]
-    pub amount_refunded: i64,
+    /// What Stripe took (0 until the payment succeeds).
+    #[serde(default, with = "cents")]
+    pub amount_captured: Money,
+    /// The sum of the counted refunds.
+    #[serde(default, with = "cents")]
+    pub amount_refunded: Money,
     #[serde(default)]
     pub refunds: Vec<RefundRecord>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_error: Option<String>,
+    /// The money arrived when the order could no longer use it (it was
+    /// cancelled, or paid otherwise): it all goes back, and its refund leaves
+    /// the order as it is.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub unusable: bool,
+    /// Ids of the Stripe events applied to the order, newest last (at most [`REMEMBERED_EVENTS`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub applied_events: Vec<String>,
     pub updated_at: Timestamp,
+}
+
+impl PaymentRecord {
+    /// A payment just started for `amount`.
+    pub fn started(intent_id: impl Into<String>, amount: Money, currency: impl Into<String>, now: Timestamp) -> Self {
+        Self {
+            intent_id: intent_id.into(),
+            amount,
+            currency: currency.into(),
+            status: "requires_payment_method".into(),
+            amount_captured: Money::ZERO,
+            amount_refunded: Money::ZERO,
+            refunds: Vec::new(),
+            last_error: None,
+            unusable: false,
+            applied_events: Vec::new(),
+            updated_at: now,
+        }
+    }
+
+    /// What was taken; payments recorded before `amountCaptured` existed took their whole amount.
+    pub fn captured(&self) -> Money {
+        if self.amount_captured == Money::ZERO && self.status == "succeeded" {
+            self.amount
+        } else {
+            self.amount_captured
+        }
+    }
 }
 
 /// Which order a PaymentIntent belongs to.
@@ -107,22 +176,6 @@ pub struct PaymentRecord {
 pub struct PaymentLookup {
     pub order_id: OrderId,
     pub user_id: UserId,
-}
-
-pub fn payment_lookup_key(intent: &str) -> Key {
-    Key::new(format!("PAYMENT#{intent}"), "PAYMENT")
-}
-
-/// A Stripe event already handled (TTL 30 days: Stripe retries for three).
-pub fn stripe_event_key(event: &str) -> Key {
-    Key::new(format!("STRIPE_EVENT#{event}"), "EVENT")
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct EventMarker {
-    received_at: Timestamp,
-    expires_at: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -155,18 +208,21 @@ pub struct OrderRecord {
     pub estimated_delivery: Timestamp,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
+    /// Counts the order's changes: every write is conditioned on the version read.
+    #[serde(default)]
+    pub version: u64,
 }
 
+/// Units per product or variant of an order.
+pub type StockQuantities = BTreeMap<(ProductId, Option<VariantId>), i64>;
+
 impl OrderRecord {
+    /// The order's keys for its state (the sweeper's index only while unpaid stock is held).
     pub fn key(&self) -> Key {
-        order_key(
-            self.order_id,
-            self.user_id,
-            self.status,
-            self.reservation,
-            self.reservation_expires_at,
-            self.created_at,
-        )
+        let held = (self.status == OrderStatus::Pending && self.reservation == ReservationStatus::Reserved)
+            .then_some(self.reservation_expires_at)
+            .flatten();
+        keys::order(self.order_id, self.user_id, self.status, held)
     }
 
     /// Units per product or variant (lines of the same item are summed).
@@ -177,43 +233,31 @@ impl OrderRecord {
         }
         quantities
     }
-}
 
-/// The order's primary key and index keys for a given state: GSI1 lists a
-/// customer's orders, GSI2 lists orders by status, GSI3 finds reservations
-/// the sweeper must act on (pending ones by creation, held ones by expiry).
-fn order_key(
-    id: OrderId,
-    user: UserId,
-    status: OrderStatus,
-    reservation: ReservationStatus,
-    expires_at: Option<i64>,
-    created_at: Timestamp,
-) -> Key {
-    let key = Key::new(order_partition(id), "ORDER")
-        .with_index(1, format!("USER#{user}#ORDERS"), id.to_string())
-        .with_index(2, format!("ORDERS#{}", status.as_str()), id.to_string());
-    match (reservation, status) {
-        (ReservationStatus::Pending, OrderStatus::Pending) => {
-            key.with_index(3, "RESERVATIONS#PENDING", format!("{:012}#{id}", created_at.unix()))
-        }
-        // Confirmed (paid) orders stay until fulfilment commits their stock, so the
-        // sweeper can re-send a fulfilment that never arrived.
-        (ReservationStatus::Reserved, OrderStatus::Pending | OrderStatus::Confirmed) => key.with_index(
-            3,
-            "RESERVATIONS#RESERVED",
-            format!("{:012}#{id}", expires_at.unwrap_or(0)),
-        ),
-        _ => key,
+    /// What the payment took.
+    pub fn captured(&self) -> Money {
+        self.payment.as_ref().map_or(Money::ZERO, PaymentRecord::captured)
     }
-}
 
-pub fn order_partition(id: OrderId) -> String {
-    format!("ORDER#{id}")
-}
+    /// What was given back of it.
+    pub fn refunded(&self) -> Money {
+        self.payment.as_ref().map_or(Money::ZERO, |p| p.amount_refunded)
+    }
 
-fn order_primary(id: OrderId) -> Key {
-    Key::new(order_partition(id), "ORDER")
+    /// The products bought, once each, as purchase records.
+    pub fn purchases(&self, at: Timestamp) -> Vec<PurchaseRecord> {
+        let mut seen = std::collections::BTreeSet::new();
+        self.lines
+            .iter()
+            .filter(|line| seen.insert(line.product_id))
+            .map(|line| PurchaseRecord {
+                user_id: self.user_id,
+                product_id: line.product_id,
+                order_id: self.order_id.to_string(),
+                purchased_at: at,
+            })
+            .collect()
+    }
 }
 
 /// The result of an `Idempotency-Key`: which order a request created.
@@ -225,243 +269,63 @@ pub struct IdempotencyRecord {
     pub expires_at: i64,
 }
 
-pub fn idempotency_key(user: UserId, key: &str) -> Key {
-    Key::new(format!("IDEMPOTENCY#{user}#{key}"), "IDEMPOTENCY")
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "UPPERCASE")]
-pub enum DiscountKind {
-    Percentage,
-    Fixed,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct CouponRecord {
-    pub code: CouponCode,
-    #[serde(rename = "type")]
-    pub kind: DiscountKind,
-    /// Percent (1–100) or minor units.
-    pub value: i64,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub min_subtotal: Option<i64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub valid_from: Option<Timestamp>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub valid_until: Option<Timestamp>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub usage_limit: Option<i64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub per_customer_limit: Option<i64>,
-    #[serde(default)]
-    pub used_count: i64,
-    pub is_active: bool,
-    pub version: u64,
-    pub created_at: Timestamp,
-    pub updated_at: Timestamp,
-}
-
-pub fn coupon_key(code: &CouponCode) -> Key {
-    Key::new(format!("COUPON#{code}"), "COUPON").with_index(1, "COUPONS", code.to_string())
-}
-
-pub fn coupon_use_key(code: &CouponCode, user: UserId) -> Key {
-    Key::new(format!("COUPON#{code}"), format!("USER#{user}"))
-}
-
 /// Everything a checkout needs besides the cart, read in one BatchGetItem.
 #[derive(Debug, Default)]
 pub struct CheckoutReads {
-    pub products: Vec<super::catalog::ProductRecord>,
+    pub products: Vec<ProductRecord>,
     pub coupon: Option<CouponRecord>,
     /// How many times this customer has used the coupon.
     pub coupon_uses: i64,
 }
 
-/// The items of a checkout transaction, in order, so a failed condition can be named.
+/// The items of the transactions that write orders, so a failed condition reads as what failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CheckoutWrite {
+pub enum OrderWrite {
+    /// The order is new (checkout) or still at the version read.
     Order,
+    /// The same `Idempotency-Key` placed an order first.
     Idempotency,
+    /// The cart changed since it was priced.
     Cart,
-    CouponUsage,
-    CustomerCouponUsage,
+    /// The coupon is used up (checkout) or gone (giving a use back).
+    Coupon,
+    /// The customer used the coupon as often as allowed, or the use record is gone.
+    CouponUse,
+    /// Too little stock of the product (taking), or it is gone (giving back).
+    Stock(ProductId),
+    PaymentLink,
+    Purchase,
+    Outbox,
 }
 
-fn update(store: &Store, key: &Key, expression: impl Into<String>) -> aws_sdk_dynamodb::types::builders::UpdateBuilder {
-    Update::builder()
-        .table_name(store.table())
-        .set_key(Some(key.primary()))
-        .update_expression(expression)
+/// Stock an order change moves, in the same transaction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StockMove {
+    /// Hold these units (each product must have enough).
+    Take(StockQuantities),
+    /// Give these units back (each product and variant must still exist).
+    Return(StockQuantities),
 }
 
-fn timeline_values(entry: &TimelineEntry) -> Result<AttributeValue, StoreError> {
-    Ok(AttributeValue::L(vec![serde_dynamo::to_attribute_value(entry)?]))
-}
-
-/// SET/REMOVE fragments moving an order's index keys to a new state.
-fn index_moves(
-    order: &OrderRecord,
-    status: OrderStatus,
-    reservation: ReservationStatus,
-    expires_at: Option<i64>,
-) -> (Vec<String>, Vec<String>, Item) {
-    let key = order_key(
-        order.order_id,
-        order.user_id,
-        status,
-        reservation,
-        expires_at,
-        order.created_at,
-    );
-    let mut sets = Vec::new();
-    let mut values = Item::new();
-    for (name, value) in &key.indexes {
-        sets.push(format!("{name} = :{name}"));
-        values.insert(format!(":{name}"), string(value.clone()));
-    }
-    let removes = if key.indexes.iter().any(|(name, _)| *name == "GSI3PK") {
-        Vec::new()
-    } else {
-        vec!["GSI3PK".to_owned(), "GSI3SK".to_owned()]
-    };
-    (sets, removes, values)
-}
-
-/// Units per product or variant of an order.
-pub type StockQuantities = BTreeMap<(ProductId, Option<VariantId>), i64>;
-
-/// Stock given back (or taken) for `quantities`: one update per product (a
-/// transaction may touch an item once), covering its own stock and every variant
-/// of it in the order. `take` conditions on enough stock being there; giving back
-/// conditions on the product and variants still existing.
-fn stock_updates(store: &Store, quantities: &StockQuantities, take: bool) -> Vec<TransactWriteItem> {
-    let mut by_product: BTreeMap<ProductId, Vec<(Option<VariantId>, i64)>> = BTreeMap::new();
-    for ((product, variant), quantity) in quantities {
-        by_product.entry(*product).or_default().push((*variant, *quantity));
-    }
-    by_product
-        .into_iter()
-        .map(|(product, lines)| {
-            let mut sets = Vec::new();
-            let mut conditions = vec!["attribute_exists(PK)".to_owned()];
-            let mut builder = Update::builder()
-                .table_name(store.table())
-                .set_key(Some(keys::product_key(product).primary()));
-            let mut total = 0;
-            for (index, (variant, quantity)) in lines.iter().enumerate() {
-                let target = match variant {
-                    Some(variant) => {
-                        builder = builder.expression_attribute_names(format!("#v{index}"), variant.to_string());
-                        format!("variants.#v{index}.stock")
-                    }
-                    None => "stock".to_owned(),
-                };
-                let delta = if take { -quantity } else { *quantity };
-                total += delta;
-                sets.push(format!("{target} = {target} + :d{index}"));
-                builder = builder.expression_attribute_values(format!(":d{index}"), number(delta));
-                if take {
-                    conditions.push(format!("{target} >= :q{index}"));
-                    builder = builder.expression_attribute_values(format!(":q{index}"), number(*quantity));
-                } else if variant.is_some() {
-                    conditions.push(format!("attribute_exists(variants.#v{index})"));
-                }
-            }
-            sets.push("inventory = inventory + :total".to_owned());
-            let update = builder
-                .update_expression(format!("SET {}", sets.join(", ")))
-                .condition_expression(conditions.join(" AND "))
-                .expression_attribute_values(":total", number(total))
-                .build()
-                .expect("key is set");
-            TransactWriteItem::builder().update(update).build()
-        })
-        .collect()
-}
-
-/// A change of an order's state, as one conditional UpdateItem.
-#[derive(Debug, Clone)]
-pub struct OrderChange {
-    pub from_status: OrderStatus,
-    pub from_reservation: ReservationStatus,
-    pub status: OrderStatus,
-    pub reservation: ReservationStatus,
-    pub reservation_expires_at: Option<i64>,
-    pub payment_status: Option<PaymentStatus>,
-    pub tracking: Option<Tracking>,
-    pub cancel_reason: Option<String>,
-    /// Appended to the timeline when the status changes.
-    pub entry: Option<TimelineEntry>,
-    /// Gives the order's coupon use back (the order is cancelled and the coupon still exists).
-    pub release_coupon: bool,
-    /// Also requires this payment status (payment transitions).
-    pub from_payment: Option<PaymentStatus>,
-    /// Replaces the order's payment record.
-    pub payment: Option<PaymentRecord>,
-    /// A Stripe event handled by this change: recorded in the same transaction,
-    /// which fails at index 1 when the event was handled before.
-    pub event_id: Option<String>,
-    pub at: Timestamp,
-}
-
-impl OrderChange {
-    /// A change that leaves everything as `order` has it.
-    pub fn from(order: &OrderRecord, at: Timestamp) -> Self {
-        Self {
-            from_status: order.status,
-            from_reservation: order.reservation,
-            status: order.status,
-            reservation: order.reservation,
-            reservation_expires_at: order.reservation_expires_at,
-            payment_status: None,
-            tracking: None,
-            cancel_reason: None,
-            entry: None,
-            release_coupon: false,
-            from_payment: None,
-            payment: None,
-            event_id: None,
-            at,
-        }
-    }
+/// One committed order change: the new order and what goes with it.
+#[derive(Debug, Clone, Default)]
+pub struct OrderWrites {
+    pub stock: Option<StockMove>,
+    /// The coupon use the order counted goes back.
+    pub release_coupon: Option<CouponCode>,
+    pub purchases: Vec<PurchaseRecord>,
+    /// Links a PaymentIntent to the order.
+    pub payment_link: Option<String>,
+    pub outbox: Vec<OutboxRecord>,
 }
 
 impl Store {
     pub async fn order(&self, id: OrderId) -> Result<Option<OrderRecord>, StoreError> {
-        self.read(&order_primary(id)).await
-    }
-
-    /// Links an intent to its order and records it on the order, unless the order
-    /// already has a different payment (index 0 fails then).
-    pub async fn attach_payment(&self, order: &OrderRecord, payment: &PaymentRecord) -> Result<(), StoreError> {
-        let lookup = PaymentLookup {
-            order_id: order.order_id,
-            user_id: order.user_id,
-        };
-        let record = update(self, &order_primary(order.order_id), "SET payment = :payment")
-            .condition_expression("attribute_not_exists(payment) OR payment.intentId = :intent")
-            .expression_attribute_values(":payment", serde_dynamo::to_attribute_value(payment)?)
-            .expression_attribute_values(":intent", string(payment.intent_id.clone()))
-            .build()
-            .expect("key is set");
-        let link = Put::builder()
-            .table_name(self.table())
-            .set_item(Some(to_item(&payment_lookup_key(&payment.intent_id), &lookup)?))
-            .build()
-            .expect("table and item are set");
-        self.client()
-            .transact_write_items()
-            .transact_items(TransactWriteItem::builder().update(record).build())
-            .transact_items(TransactWriteItem::builder().put(link).build())
-            .send()
-            .await?;
-        Ok(())
+        self.read(&keys::order_key(id)).await
     }
 
     pub async fn payment_lookup(&self, intent: &str) -> Result<Option<PaymentLookup>, StoreError> {
-        self.read(&payment_lookup_key(intent)).await
+        self.read(&keys::payment_lookup(intent)).await
     }
 
     pub async fn idempotency(
@@ -470,7 +334,7 @@ impl Store {
         key: &str,
         now: i64,
     ) -> Result<Option<IdempotencyRecord>, StoreError> {
-        let record: Option<IdempotencyRecord> = self.read(&idempotency_key(user, key)).await?;
+        let record: Option<IdempotencyRecord> = self.read(&keys::idempotency(user, key)).await?;
         Ok(record.filter(|r| r.expires_at > now))
     }
 
@@ -485,248 +349,161 @@ impl Store {
         let mut ids = products.to_vec();
         ids.sort();
         ids.dedup();
-        let mut keys: Vec<Item> = ids.iter().map(|id| keys::product_key(*id).primary()).collect();
-        if let Some(code) = coupon {
-            keys.push(coupon_key(code).primary());
-            keys.push(coupon_use_key(code, user).primary());
+        let mut wanted: Vec<Item> = ids.iter().map(|id| keys::product_key(*id).primary()).collect();
+        let coupon_keys = coupon.map(|code| (keys::coupon_key(code), keys::coupon_use(code, user)));
+        if let Some((coupon, uses)) = &coupon_keys {
+            wanted.push(coupon.primary());
+            wanted.push(uses.primary());
         }
         let mut reads = CheckoutReads::default();
-        for item in self.batch_get(keys).await? {
-            let pk = keys::text_of(&item, keys::PK);
-            let sk = keys::text_of(&item, keys::SK);
-            if pk.starts_with("PRODUCT#") {
-                reads.products.push(from_item(item)?);
-            } else if sk == "COUPON" {
-                reads.coupon = Some(from_item(item)?);
-            } else if sk.starts_with("USER#") {
-                reads.coupon_uses = item
-                    .get("count")
-                    .and_then(|v| v.as_n().ok())
-                    .and_then(|n| n.parse().ok())
-                    .unwrap_or(0);
+        for item in self.batch_get(wanted).await? {
+            match &coupon_keys {
+                Some((coupon, _)) if coupon.matches(&item) => reads.coupon = Some(from_item(item)?),
+                Some((_, uses)) if uses.matches(&item) => {
+                    reads.coupon_uses = item
+                        .get("count")
+                        .and_then(|v| v.as_n().ok())
+                        .and_then(|n| n.parse().ok())
+                        .unwrap_or(0);
+                }
+                _ => reads.products.push(from_item(item)?),
             }
         }
         Ok(reads)
     }
 
-    /// One transaction: the order, the idempotency record, the cart removed
-    /// (unchanged since it was priced), and the coupon's usage counted within its limits.
+    /// One transaction: the new order, its idempotency record, the cart removed
+    /// (unchanged since it was priced), the coupon's usage counted within its
+    /// limits, and the order's first messages in the outbox.
     pub async fn place_order(
         &self,
         order: &OrderRecord,
         idempotency: Option<(&str, &IdempotencyRecord)>,
-        owner: &CartOwner,
-        cart_version: u64,
+        cart: (&CartOwner, u64),
         coupon: Option<&CouponRecord>,
-    ) -> Result<(), (StoreError, Vec<CheckoutWrite>)> {
-        let mut writes = Vec::new();
-        let build = |writes: &mut Vec<CheckoutWrite>| -> Result<Vec<TransactWriteItem>, StoreError> {
-            let mut items = Vec::new();
-            // An idempotency record past its expiry (TTL deletion lags) may be replaced.
-            let put_new = |item: Item| {
-                TransactWriteItem::builder()
-                    .put(
-                        Put::builder()
-                            .table_name(self.table())
-                            .set_item(Some(item))
-                            .condition_expression("attribute_not_exists(PK) OR expiresAt < :now")
-                            .expression_attribute_values(":now", number(order.created_at.unix()))
-                            .build()
-                            .expect("table and item are set"),
-                    )
-                    .build()
-            };
-            items.push(put_new(to_item(&order.key(), order)?));
-            writes.push(CheckoutWrite::Order);
-            if let Some((key, record)) = idempotency {
-                items.push(put_new(to_item(&idempotency_key(order.user_id, key), record)?));
-                writes.push(CheckoutWrite::Idempotency);
+        outbox: &[OutboxRecord],
+    ) -> Result<(), TxError<OrderWrite>> {
+        let mut tx = Transaction::new(self);
+        tx.put(OrderWrite::Order, to_item(&order.key(), order)?, Some(Expr::absent()));
+        if let Some((key, record)) = idempotency {
+            // A record past its expiry (TTL deletion lags) may be replaced.
+            tx.put(
+                OrderWrite::Idempotency,
+                to_item(&keys::idempotency(order.user_id, key), record)?,
+                Some(
+                    Expr::new("attribute_not_exists(PK) OR expiresAt < :now")
+                        .value(":now", number(order.created_at.unix())),
+                ),
+            );
+        }
+        let (owner, version) = cart;
+        tx.delete(
+            OrderWrite::Cart,
+            &owner.key(),
+            Some(Expr::new("version = :version").value(":version", number(version))),
+        );
+        if let Some(coupon) = coupon {
+            let mut usage =
+                Expr::new("isActive = :active").value(":active", aws_sdk_dynamodb::types::AttributeValue::Bool(true));
+            if let Some(limit) = coupon.usage_limit {
+                usage = Expr::new("isActive = :active AND (attribute_not_exists(usedCount) OR usedCount < :limit)")
+                    .value(":active", aws_sdk_dynamodb::types::AttributeValue::Bool(true))
+                    .value(":limit", number(limit));
             }
-            // The cart goes in the same transaction, only if unchanged since it was priced.
-            let cart = Delete::builder()
-                .table_name(self.table())
-                .set_key(Some(owner.key().primary()))
-                .condition_expression("version = :version")
-                .expression_attribute_values(":version", number(cart_version))
-                .build()
-                .expect("key is set");
-            items.push(TransactWriteItem::builder().delete(cart).build());
-            writes.push(CheckoutWrite::Cart);
-            if let Some(coupon) = coupon {
-                let mut usage = update(self, &coupon_key(&coupon.code), "ADD usedCount :one")
-                    .condition_expression("isActive = :active")
-                    .expression_attribute_values(":one", number(1))
-                    .expression_attribute_values(":active", AttributeValue::Bool(true));
-                if let Some(limit) = coupon.usage_limit {
-                    usage = usage
-                        .condition_expression(
-                            "isActive = :active AND (attribute_not_exists(usedCount) OR usedCount < :limit)",
-                        )
-                        .expression_attribute_values(":limit", number(limit));
-                }
-                items.push(
-                    TransactWriteItem::builder()
-                        .update(usage.build().expect("key is set"))
-                        .build(),
-                );
-                writes.push(CheckoutWrite::CouponUsage);
-                let mut mine = update(self, &coupon_use_key(&coupon.code, order.user_id), "ADD #count :one")
-                    .expression_attribute_names("#count", "count")
-                    .expression_attribute_values(":one", number(1));
-                if let Some(limit) = coupon.per_customer_limit {
-                    mine = mine
-                        .condition_expression("attribute_not_exists(#count) OR #count < :limit")
-                        .expression_attribute_values(":limit", number(limit));
-                }
-                items.push(
-                    TransactWriteItem::builder()
-                        .update(mine.build().expect("key is set"))
-                        .build(),
-                );
-                writes.push(CheckoutWrite::CustomerCouponUsage);
-            }
-            Ok(items)
+            tx.update(
+                OrderWrite::Coupon,
+                &keys::coupon_key(&coupon.code),
+                Expr::new("ADD usedCount :one").value(":one", number(1)),
+                Some(usage),
+            );
+            let mine = coupon.per_customer_limit.map(|limit| {
+                Expr::new("attribute_not_exists(#count) OR #count < :limit")
+                    .name("#count", "count")
+                    .value(":limit", number(limit))
+            });
+            tx.update(
+                OrderWrite::CouponUse,
+                &keys::coupon_use(&coupon.code, order.user_id),
+                Expr::new("ADD #count :one")
+                    .name("#count", "count")
+                    .value(":one", number(1)),
+                mine,
+            );
+        }
+        for message in outbox {
+            tx.put(OrderWrite::Outbox, message.item()?, Some(Expr::absent()));
+        }
+        self.commit(tx).await
+    }
+
+    /// Replaces `before` with `after` if the stored order is still at
+    /// `before`'s version, together with everything in `writes`.
+    pub async fn write_transition(
+        &self,
+        before: &OrderRecord,
+        after: &OrderRecord,
+        writes: &OrderWrites,
+    ) -> Result<(), TxError<OrderWrite>> {
+        let mut tx = Transaction::new(self);
+        let unchanged = if before.version == 0 {
+            // Orders written before versions were counted.
+            Expr::new("attribute_exists(PK) AND attribute_not_exists(#version)").name("#version", "version")
+        } else {
+            Expr::new("#version = :version")
+                .name("#version", "version")
+                .value(":version", number(before.version))
         };
-        let items = build(&mut writes);
-        self.transact_labelled(items, &writes).await
-    }
-
-    /// Applies `change` if the order is still in `change.from_*` (index 0 of the
-    /// transaction); `stock` adds the order's stock back (`Some(false)`) or takes
-    /// it (`Some(true)`) in the same transaction.
-    pub async fn change_order(
-        &self,
-        order: &OrderRecord,
-        change: &OrderChange,
-        stock: Option<bool>,
-    ) -> Result<(), StoreError> {
-        self.change_order_moving(order, change, stock.map(|take| (take, order.quantities())))
-            .await
-    }
-
-    /// [`Self::change_order`] moving the stock of `stock.1` only (some products may be gone).
-    pub async fn change_order_moving(
-        &self,
-        order: &OrderRecord,
-        change: &OrderChange,
-        stock: Option<(bool, StockQuantities)>,
-    ) -> Result<(), StoreError> {
-        let (mut sets, mut removes, mut values) =
-            index_moves(order, change.status, change.reservation, change.reservation_expires_at);
-        sets.push("#status = :status".into());
-        sets.push("reservation = :reservation".into());
-        sets.push("updatedAt = :at".into());
-        values.insert(":status".into(), string(change.status.as_str()));
-        values.insert(":reservation".into(), string(change.reservation.as_str()));
-        values.insert(":at".into(), string(change.at.to_string()));
-        values.insert(":fromStatus".into(), string(change.from_status.as_str()));
-        values.insert(":fromReservation".into(), string(change.from_reservation.as_str()));
-        match change.reservation_expires_at {
-            Some(at) => {
-                sets.push("reservationExpiresAt = :expires".into());
-                values.insert(":expires".into(), number(at));
-            }
-            None => removes.push("reservationExpiresAt".into()),
+        tx.put(OrderWrite::Order, to_item(&after.key(), after)?, Some(unchanged));
+        if let Some(stock) = &writes.stock {
+            stock_updates(&mut tx, stock);
         }
-        if let Some(payment) = change.payment_status {
-            sets.push("paymentStatus = :payment".into());
-            values.insert(":payment".into(), serde_dynamo::to_attribute_value(payment)?);
-        }
-        if let Some(payment) = &change.payment {
-            sets.push("payment = :paymentRecord".into());
-            values.insert(":paymentRecord".into(), serde_dynamo::to_attribute_value(payment)?);
-        }
-        let mut condition = "#status = :fromStatus AND reservation = :fromReservation".to_owned();
-        if let Some(payment) = change.from_payment {
-            condition.push_str(" AND paymentStatus = :fromPayment");
-            values.insert(":fromPayment".into(), serde_dynamo::to_attribute_value(payment)?);
-        }
-        if let Some(tracking) = &change.tracking {
-            sets.push("tracking = :tracking".into());
-            values.insert(":tracking".into(), serde_dynamo::to_attribute_value(tracking)?);
-        }
-        if let Some(reason) = &change.cancel_reason {
-            sets.push("cancelReason = :reason".into());
-            values.insert(":reason".into(), string(reason.clone()));
-        }
-        if let Some(entry) = &change.entry {
-            sets.push("timeline = list_append(timeline, :entry)".into());
-            values.insert(":entry".into(), timeline_values(entry)?);
-        }
-        let mut expression = format!("SET {}", sets.join(", "));
-        if !removes.is_empty() {
-            expression.push_str(&format!(" REMOVE {}", removes.join(", ")));
-        }
-        let order_update = update(self, &order_primary(order.order_id), expression)
-            .condition_expression(condition)
-            .expression_attribute_names("#status", "status")
-            .set_expression_attribute_values(Some(values.into_iter().collect()))
-            .build()
-            .expect("key is set");
-        let mut items = vec![TransactWriteItem::builder().update(order_update).build()];
-        if let Some(event) = &change.event_id {
-            let marker = EventMarker {
-                received_at: change.at,
-                expires_at: change.at.unix() + 30 * 24 * 3600,
+        if let Some(code) = &writes.release_coupon {
+            let give_back = |attribute: &str| {
+                (
+                    Expr::new("ADD #counter :minus")
+                        .name("#counter", attribute)
+                        .value(":minus", number(-1)),
+                    Expr::new("attribute_exists(PK) AND #counter > :zero").value(":zero", number(0)),
+                )
             };
-            items.push(
-                TransactWriteItem::builder()
-                    .put(
-                        Put::builder()
-                            .table_name(self.table())
-                            .set_item(Some(to_item(&stripe_event_key(event), &marker)?))
-                            .condition_expression("attribute_not_exists(PK)")
-                            .build()
-                            .expect("table and item are set"),
-                    )
-                    .build(),
+            let (update, condition) = give_back("usedCount");
+            tx.update(OrderWrite::Coupon, &keys::coupon_key(code), update, Some(condition));
+            let (update, condition) = give_back("count");
+            tx.update(
+                OrderWrite::CouponUse,
+                &keys::coupon_use(code, after.user_id),
+                update,
+                Some(condition),
             );
         }
-        if let Some((take, quantities)) = &stock {
-            items.extend(stock_updates(self, quantities, *take));
+        for purchase in &writes.purchases {
+            tx.put(
+                OrderWrite::Purchase,
+                to_item(&keys::purchase(purchase.user_id, purchase.product_id), purchase)?,
+                None,
+            );
         }
-        if let (true, Some(code)) = (change.release_coupon, &order.coupon_code) {
-            let give_back = |key: Key, attribute: &str| {
-                update(self, &key, "ADD #counter :minus")
-                    .condition_expression("attribute_exists(PK) AND #counter > :zero")
-                    .expression_attribute_names("#counter", attribute)
-                    .expression_attribute_values(":minus", number(-1))
-                    .expression_attribute_values(":zero", number(0))
-                    .build()
-                    .expect("key is set")
+        if let Some(intent) = &writes.payment_link {
+            let lookup = PaymentLookup {
+                order_id: after.order_id,
+                user_id: after.user_id,
             };
-            items.push(
-                TransactWriteItem::builder()
-                    .update(give_back(coupon_key(code), "usedCount"))
-                    .build(),
-            );
-            items.push(
-                TransactWriteItem::builder()
-                    .update(give_back(coupon_use_key(code, order.user_id), "count"))
-                    .build(),
+            tx.put(
+                OrderWrite::PaymentLink,
+                to_item(&keys::payment_lookup(intent), &lookup)?,
+                None,
             );
         }
-        self.client()
-            .transact_write_items()
-            .set_transact_items(Some(items))
-            .send()
-            .await?;
-        Ok(())
+        for message in &writes.outbox {
+            tx.put(OrderWrite::Outbox, message.item()?, Some(Expr::absent()));
+        }
+        self.commit(tx).await
     }
 
-    /// One page of a customer's orders, newest first (every order is read; a
-    /// customer's history is small), filtered by status when asked.
+    /// A customer's orders, newest first (every order is read; a customer's history is small).
     pub async fn customer_orders(&self, user: UserId) -> Result<Vec<OrderRecord>, StoreError> {
-        let items = self
-            .query_all(|query| {
-                query
-                    .index_name(keys::GSI1)
-                    .key_condition_expression("GSI1PK = :pk")
-                    .expression_attribute_values(":pk", string(format!("USER#{user}#ORDERS")))
-                    .scan_index_forward(false)
-            })
-            .await?;
-        items.into_iter().map(from_item).collect()
+        self.query_records(&Query::index(Index::Gsi1, keys::customer_orders(user)).descending())
+            .await
     }
 
     /// Orders with `status`, newest first, created between the two ids' instants
@@ -738,18 +515,10 @@ impl Store {
         page: u32,
         limit: u32,
     ) -> Result<(Vec<OrderRecord>, u64), StoreError> {
-        let partition = format!("ORDERS#{}", status.as_str());
-        let (items, total) = self
-            .query_page_in(
-                keys::GSI2,
-                ("GSI2PK", &partition),
-                Some(("GSI2SK", range)),
-                false,
-                page,
-                limit,
-            )
-            .await?;
-        Ok((items.into_iter().map(from_item).collect::<Result<_, _>>()?, total))
+        let query = Query::index(Index::Gsi2, keys::orders_with_status(status))
+            .between(range.0, range.1)
+            .descending();
+        self.query_page_records(&query, page, limit).await
     }
 
     /// Every order with `status` whose id lies in `range` (a time range of ULIDs).
@@ -758,119 +527,64 @@ impl Store {
         status: OrderStatus,
         range: (String, String),
     ) -> Result<Vec<OrderRecord>, StoreError> {
-        let items = self
-            .query_all(|query| {
-                query
-                    .index_name(keys::GSI2)
-                    .key_condition_expression("GSI2PK = :pk AND GSI2SK BETWEEN :from AND :to")
-                    .expression_attribute_values(":pk", string(format!("ORDERS#{}", status.as_str())))
-                    .expression_attribute_values(":from", string(range.0.clone()))
-                    .expression_attribute_values(":to", string(range.1.clone()))
-            })
-            .await?;
-        items.into_iter().map(from_item).collect()
+        self.query_records(&Query::index(Index::Gsi2, keys::orders_with_status(status)).between(range.0, range.1))
+            .await
     }
 
-    /// Orders the sweeper must act on: `RESERVATIONS#<state>` entries whose sort
-    /// key (an epoch second) is before `before`.
-    pub async fn due_reservations(
-        &self,
-        state: ReservationStatus,
-        before: i64,
-    ) -> Result<Vec<OrderRecord>, StoreError> {
-        let items = self
-            .query_all(|query| {
-                query
-                    .index_name(keys::GSI3)
-                    .key_condition_expression("GSI3PK = :pk AND GSI3SK < :before")
-                    .expression_attribute_values(":pk", string(format!("RESERVATIONS#{}", state.as_str())))
-                    .expression_attribute_values(":before", string(format!("{before:012}")))
-            })
-            .await?;
-        items.into_iter().map(from_item).collect()
+    /// Unpaid orders whose held stock expired before `before` (epoch seconds).
+    pub async fn expired_holds(&self, before: i64) -> Result<Vec<OrderRecord>, StoreError> {
+        self.query_records(&Query::index(Index::Gsi3, keys::HELD_RESERVATIONS).before(keys::epoch_sort_key(before)))
+            .await
     }
+}
 
-    // ---- coupons ----
-
-    pub async fn coupon(&self, code: &CouponCode) -> Result<Option<CouponRecord>, StoreError> {
-        self.read(&coupon_key(code)).await
+/// Stock taken or given back for an order: one update per product (a
+/// transaction may touch an item once), covering its own stock and every
+/// variant of it in the order. Taking conditions on enough stock; giving back
+/// on the product and variants still existing.
+fn stock_updates(tx: &mut Transaction<OrderWrite>, stock: &StockMove) {
+    let (quantities, take) = match stock {
+        StockMove::Take(quantities) => (quantities, true),
+        StockMove::Return(quantities) => (quantities, false),
+    };
+    let mut by_product: BTreeMap<ProductId, Vec<(Option<VariantId>, i64)>> = BTreeMap::new();
+    for ((product, variant), quantity) in quantities {
+        by_product.entry(*product).or_default().push((*variant, *quantity));
     }
-
-    pub async fn coupons(&self, page: u32, limit: u32) -> Result<(Vec<CouponRecord>, u64), StoreError> {
-        let (items, total) = self
-            .query_page(keys::GSI1, "GSI1PK", "COUPONS", true, page, limit)
-            .await?;
-        Ok((items.into_iter().map(from_item).collect::<Result<_, _>>()?, total))
-    }
-
-    /// Creates a coupon; fails when the code exists.
-    pub async fn create_coupon(&self, coupon: &CouponRecord) -> Result<(), StoreError> {
-        self.client()
-            .put_item()
-            .table_name(self.table())
-            .set_item(Some(to_item(&coupon_key(&coupon.code), coupon)?))
-            .condition_expression("attribute_not_exists(PK)")
-            .send()
-            .await?;
-        Ok(())
-    }
-
-    /// Replaces a coupon's terms if it is still at `version`; its usage count,
-    /// kept by checkouts, is never rewritten.
-    pub async fn update_coupon(&self, coupon: &CouponRecord, version: u64) -> Result<(), StoreError> {
-        let mut fields: Item = serde_dynamo::to_item(coupon)?;
-        fields.remove("usedCount");
-        fields.remove("code");
-        fields.remove("createdAt");
-        let optional = [
-            "minSubtotal",
-            "validFrom",
-            "validUntil",
-            "usageLimit",
-            "perCustomerLimit",
-        ];
-        let mut names = std::collections::HashMap::new();
-        let mut values = std::collections::HashMap::new();
+    for (product, lines) in by_product {
         let mut sets = Vec::new();
-        let removes: Vec<String> = optional
-            .iter()
-            .filter(|name| !fields.contains_key(**name))
-            .map(|name| {
-                names.insert(format!("#{name}"), (*name).to_owned());
-                format!("#{name}")
-            })
-            .collect();
-        for (name, value) in fields {
-            names.insert(format!("#{name}"), name.clone());
-            values.insert(format!(":{name}"), value);
-            sets.push(format!("#{name} = :{name}"));
+        let mut conditions = vec!["attribute_exists(PK)".to_owned()];
+        let mut update = Expr::default();
+        let mut condition = Expr::default();
+        let mut total = 0;
+        for (index, (variant, quantity)) in lines.iter().enumerate() {
+            let target = match variant {
+                Some(variant) => {
+                    update = update.name(format!("#v{index}"), variant.to_string());
+                    format!("variants.#v{index}.stock")
+                }
+                None => "stock".to_owned(),
+            };
+            let delta = if take { -quantity } else { *quantity };
+            total += delta;
+            sets.push(format!("{target} = {target} + :d{index}"));
+            update = update.value(format!(":d{index}"), number(delta));
+            if take {
+                conditions.push(format!("{target} >= :q{index}"));
+                condition = condition.value(format!(":q{index}"), number(*quantity));
+            } else if variant.is_some() {
+                conditions.push(format!("attribute_exists(variants.#v{index})"));
+            }
         }
-        values.insert(":expected".into(), number(version));
-        let mut expression = format!("SET {}", sets.join(", "));
-        if !removes.is_empty() {
-            expression.push_str(&format!(" REMOVE {}", removes.join(", ")));
-        }
-        self.client()
-            .update_item()
-            .table_name(self.table())
-            .set_key(Some(coupon_key(&coupon.code).primary()))
-            .update_expression(expression)
-            .condition_expression("attribute_exists(PK) AND #version = :expected")
-            .set_expression_attribute_names(Some(names))
-            .set_expression_attribute_values(Some(values))
-            .send()
-            .await?;
-        Ok(())
-    }
-
-    pub async fn delete_coupon(&self, code: &CouponCode) -> Result<(), StoreError> {
-        self.client()
-            .delete_item()
-            .table_name(self.table())
-            .set_key(Some(coupon_key(code).primary()))
-            .condition_expression("attribute_exists(PK)")
-            .send()
-            .await?;
-        Ok(())
+        sets.push("inventory = inventory + :total".to_owned());
+        update = update.value(":total", number(total));
+        update.text = format!("SET {}", sets.join(", "));
+        condition.text = conditions.join(" AND ");
+        tx.update(
+            OrderWrite::Stock(product),
+            &keys::product_key(product),
+            update,
+            Some(condition),
+        );
     }
 }

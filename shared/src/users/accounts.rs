@@ -9,9 +9,10 @@ use crate::domain::ids::SessionId;
 use crate::domain::{Email, Password, PersonName, PhoneNumber, Role, Timestamp, UserId};
 use crate::http::form_value::text;
 use crate::http::{ApiError, Form};
-use crate::messages::{Notification, NotificationMessage};
+use crate::messages::{Notification, Outgoing};
+use crate::store::TxError;
 use crate::store::keys;
-use crate::store::users::{CredentialRecord, SessionRecord, ThrottleRecord, UserRecord};
+use crate::store::users::{CredentialRecord, SessionRecord, ThrottleRecord, UserRecord, UserWrite};
 
 /// A valid registration (LLD 5.1.1 request).
 #[derive(Debug)]
@@ -146,29 +147,24 @@ fn blocked_for(throttle: Option<&ThrottleRecord>, now: i64) -> Option<i64> {
 }
 
 impl Users {
-    /// One TransactWriteItems: the profile and the email marker; 409 when the email is taken.
+    /// One TransactWriteItems: the profile, the email marker and the welcome
+    /// mail in the outbox; 409 when the email is taken.
     #[tracing::instrument(skip_all)]
     pub async fn register(&self, input: NewUser) -> Result<RegisteredUser, ApiError> {
         let password_hash = hash_password(&input.password).await?;
         let (user, credentials) = new_account(&input, Role::Customer, password_hash);
         let (user_id, now) = (user.user_id, user.created_at);
-        self.store.create_user(&user, &credentials).await.map_err(|err| {
-            if err.failed_condition_at(1) {
-                ApiError::already_exists("An account with this email already exists")
-            } else {
-                err.into()
-            }
-        })?;
-        tracing::info!(userId = %user_id, "user registered");
-        let welcome = NotificationMessage::new(Notification::Welcome {
+        let welcome = Outgoing::Notification(Notification::Welcome {
             user_id,
             email: input.email.clone(),
             first_name: input.first_name.as_str().to_owned(),
-        });
-        // The account exists either way; a lost welcome mail is not worth failing the request.
-        if let Err(err) = self.notifications.send(&welcome).await {
-            tracing::error!(userId = %user_id, error = %crate::http::error_chain(&err), "welcome notification not queued");
-        }
+        })
+        .into_outbox(now);
+        self.store
+            .create_user(&user, &credentials, Some(&welcome))
+            .await
+            .map_err(email_taken)?;
+        tracing::info!(userId = %user_id, "user registered");
         Ok(RegisteredUser {
             user_id,
             email: user.email.to_string(),
@@ -286,6 +282,15 @@ impl Users {
         self.store.delete_session(claims.user_id, claims.sid).await?;
         tracing::info!(userId = %claims.user_id, "user logged out");
         Ok(())
+    }
+}
+
+/// 409 for an account whose email is taken.
+pub(crate) fn email_taken(error: TxError<UserWrite>) -> ApiError {
+    if error.refused(&UserWrite::EmailTaken) {
+        ApiError::already_exists("An account with this email already exists")
+    } else {
+        error.into()
     }
 }
 

@@ -7,7 +7,7 @@ use crate::domain::{AddressId, AddressInput, AddressPatch, Timestamp};
 use crate::http::form_value::{boolean, unsigned};
 use crate::http::{ApiError, ErrorCode, Form};
 use crate::pagination::{PageRequest, Pagination, page_of};
-use crate::store::users::AddressRecord;
+use crate::store::users::{AddressRecord, UserWrite};
 
 #[derive(Debug)]
 pub struct NewAddress {
@@ -111,7 +111,7 @@ impl Users {
             .create_address(caller.user_id, &record, input.is_default, MAX_ADDRESSES)
             .await
         {
-            if !err.failed_condition_at(1) {
+            if !err.refused(&UserWrite::Profile) {
                 return Err(err.into());
             }
             // The profile refused: either it is gone or the address book is full.
@@ -172,12 +172,12 @@ impl Users {
                     };
                     return Ok(AddressView::new(&updated, default));
                 }
-                Err(err) if changes.expected_version.is_some() && err.failed_condition_at(0) => {
+                Err(err) if changes.expected_version.is_some() && err.refused(&UserWrite::Address) => {
                     return Err(ApiError::stale_version());
                 }
                 // A concurrent change: read again and apply the same changes to it.
                 Err(err)
-                    if err.failed_condition_at(0) || err.failed_condition_at(1) || err.is_transaction_conflict() => {}
+                    if err.refused(&UserWrite::Address) || err.refused(&UserWrite::Default) || err.is_conflict() => {}
                 Err(err) => return Err(err.into()),
             }
         }
@@ -198,10 +198,10 @@ impl Users {
                 .await
             {
                 Ok(()) => return Ok(()),
-                Err(err) if err.failed_condition_at(0) => {
+                Err(err) if err.refused(&UserWrite::Address) => {
                     return Err(ApiError::not_found("Address"));
                 }
-                Err(err) if err.failed_condition_at(1) || err.is_transaction_conflict() => {}
+                Err(err) if err.refused(&UserWrite::Default) || err.is_conflict() => {}
                 Err(err) => return Err(err.into()),
             }
         }

@@ -35,13 +35,10 @@ pub async fn create_account(
     hash: crate::auth::PasswordHash,
 ) -> Result<UserId, ApiError> {
     let (user, credentials) = new_account(input, role, hash);
-    store.create_user(&user, &credentials).await.map_err(|err| {
-        if err.failed_condition_at(1) {
-            ApiError::already_exists("An account with this email already exists")
-        } else {
-            err.into()
-        }
-    })?;
+    store
+        .create_user(&user, &credentials, None)
+        .await
+        .map_err(super::accounts::email_taken)?;
     Ok(user.user_id)
 }
 

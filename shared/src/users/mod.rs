@@ -15,7 +15,6 @@ pub use reset::{ResetConfirmation, ResetRequest};
 pub use views::{AddressView, ProfileView, RegisteredUser, UserSummary};
 
 use crate::auth::Tokens;
-use crate::messages::Queue;
 use crate::store::Store;
 
 /// Failed logins allowed per email and per source IP within [`LOGIN_WINDOW_SECS`].
@@ -30,5 +29,13 @@ pub const RESET_TOKEN_TTL_SECS: i64 = 60 * 60;
 pub struct Users {
     pub store: Store,
     pub tokens: Tokens,
-    pub notifications: Queue,
+}
+
+impl Users {
+    pub fn from_config(config: &crate::Config, clients: &crate::aws::AwsClients) -> Self {
+        Self {
+            store: Store::from_config(config, clients),
+            tokens: Tokens::from_config(config, clients),
+        }
+    }
 }

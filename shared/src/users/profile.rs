@@ -6,7 +6,7 @@ use crate::auth::Caller;
 use crate::domain::{PersonName, PhoneNumber, Timestamp, UserId};
 use crate::http::form_value::{text, unsigned};
 use crate::http::{ApiError, Form, Incoming};
-use crate::store::users::ProfileChanges;
+use crate::store::users::{ProfileChanges, UserWrite};
 
 /// A profile update and the version it was based on (body `version` or `If-Match`).
 #[derive(Debug)]
@@ -116,7 +116,7 @@ impl Users {
             )
             .await
             .map_err(|err| {
-                if err.failed_condition_at(0) {
+                if err.refused(&UserWrite::Profile) {
                     ApiError::stale_version()
                 } else {
                     err.into()

@@ -10,8 +10,8 @@ use crate::auth::hash_password;
 use crate::domain::{Email, Password, Timestamp};
 use crate::http::form_value::text;
 use crate::http::{ApiError, Form};
-use crate::messages::{Notification, NotificationMessage};
-use crate::store::users::ResetRecord;
+use crate::messages::{Notification, Outgoing};
+use crate::store::users::{ResetRecord, UserWrite};
 
 #[derive(Debug)]
 pub struct ResetRequest {
@@ -77,18 +77,16 @@ impl Users {
             email: credentials.email.clone(),
             expires_at: expires_at.unix(),
         };
-        self.store.create_reset(&digest(&token), &record).await?;
-        let message = NotificationMessage::new(Notification::PasswordReset {
+        let digest = digest(&token);
+        let mail = Outgoing::Notification(Notification::PasswordReset {
             user_id: credentials.user_id,
             email: credentials.email,
             first_name: credentials.first_name.as_str().to_owned(),
             token,
             expires_at,
-        });
-        if let Err(err) = self.notifications.send(&message).await {
-            // Answering differently would reveal that the account exists.
-            tracing::error!(userId = %credentials.user_id, error = %crate::http::error_chain(&err), "password reset email not queued");
-        }
+        })
+        .into_outbox(Timestamp::now());
+        self.store.create_reset(&digest, &record, &mail).await?;
         Ok(())
     }
 
@@ -108,7 +106,7 @@ impl Users {
             .consume_reset(&digest, &reset, &hash, now)
             .await
             .map_err(|err| {
-                if err.failed_condition_at(0) {
+                if err.refused(&UserWrite::ResetToken) {
                     invalid_reset_token()
                 } else {
                     err.into()

@@ -343,7 +343,7 @@ async fn a_database_outage_is_a_503_that_leaks_nothing() {
     let matched = app.gateway.router.find(&call.method, &call.path).unwrap();
     let request = shop_local::gateway::to_request(&shop_local::gateway::event(&call, &matched, "req-outage")).unwrap();
 
-    let response = users_api::handle(&broken, request).await.unwrap();
+    let response = shop::lambda::handle_http(&broken, request).await.unwrap();
 
     assert_eq!(response.status(), 503);
     let body: serde_json::Value = serde_json::from_slice(response.body().as_ref()).unwrap();

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use serde_json::{Value, json};
-use shop_local::{Functions, Gateway, Router};
+use shop_local::Gateway;
 use shop_tests::{PASSWORD, TestApp, email};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -46,11 +46,7 @@ async fn http(
 #[tokio::test]
 async fn the_local_runner_serves_register_login_and_profile_over_http() {
     let app = TestApp::spawn().await;
-    let gateway = Arc::new(Gateway {
-        functions: Functions::new(&app.stack, &app.clients).unwrap(),
-        router: Router::from_template(&app.stack.template),
-        allowed_headers: app.stack.template.allowed_headers.clone(),
-    });
+    let gateway = Arc::new(Gateway::new(&app.stack, &app.clients).unwrap());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();

@@ -583,17 +583,18 @@ async fn paid_order(app: &TestApp, customer: &Session, product: &str, quantity: 
 }
 
 #[tokio::test]
-async fn a_paid_order_whose_fulfilment_was_lost_is_fulfilled_by_the_sweeper_not_cancelled() {
+async fn a_paid_order_outlives_its_hold_and_its_undelivered_fulfilment_is_re_driven() {
     let app = TestApp::spawn().await;
     let admin = app.admin(&email("admin")).await;
     let jane = app.customer(&email("jane")).await;
     let product = product(&app, &admin, 15.00, 5).await;
     let (order, _) = paid_order(&app, &jane, &product, 2).await;
-    app.drain_queue("OrderFulfillmentQueue").await;
 
+    // Nothing left the outbox yet: the fulfilment request waits there.
     let later = shop::domain::Timestamp::now().plus_seconds(60 * 60);
     let report = app.orders().sweep(later).await.unwrap();
-    assert_eq!((report.expired, report.redriven), (0, 1));
+    assert_eq!(report.expired, 0, "a paid order is never expired");
+    assert!(report.redriven >= 1, "{report:?}");
     assert_eq!(order_of(&app, &jane, &order).await["status"], "confirmed");
     app.run_consumer("OrderFulfillmentQueue", "order-fulfillment").await;
     let fulfilled = order_of(&app, &jane, &order).await;

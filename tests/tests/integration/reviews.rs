@@ -1,7 +1,7 @@
 use serde_json::json;
 use shop::domain::{ProductId, Timestamp, UserId};
 use shop::store::Store;
-use shop::store::catalog::PurchaseRecord;
+use shop::store::reviews::PurchaseRecord;
 use shop_local::HttpCall;
 use shop_tests::{TestApp, email};
 
@@ -161,13 +161,15 @@ async fn a_review_of_a_purchased_product_is_verified() {
     let product = app.product(&admin, &category, json!({})).await;
     let product_id = product["productId"].as_str().unwrap();
     let store = Store::new(app.clients.dynamodb.clone(), &app.stack.table_name);
+    let purchase = PurchaseRecord {
+        user_id: UserId::parse(&buyer.user_id).unwrap(),
+        product_id: ProductId::parse(product_id).unwrap(),
+        order_id: "ord_01JD0000000000000000000000".to_owned(),
+        purchased_at: Timestamp::now(),
+    };
+    let key = shop::store::keys::purchase(purchase.user_id, purchase.product_id);
     store
-        .record_purchases(&[PurchaseRecord {
-            user_id: UserId::parse(&buyer.user_id).unwrap(),
-            product_id: ProductId::parse(product_id).unwrap(),
-            order_id: "ord_01JD0000000000000000000000".to_owned(),
-            purchased_at: Timestamp::now(),
-        }])
+        .put_items(vec![shop::store::to_item(&key, &purchase).unwrap()])
         .await
         .unwrap();
     let reviews = format!("/api/v1/products/{product_id}/reviews");
