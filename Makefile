@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-.PHONY: help dev test unit lint fmt validate install stack-start stack-stop stack-status admin build
+.PHONY: help dev test soak unit lint fmt validate install stack-start stack-stop stack-status admin build
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -12,6 +12,10 @@ dev: ## Run the emulators and the API on http://127.0.0.1:3000 (Ctrl-C stops the
 
 test: ## Run all tests against a private emulator stack on free ports
 	@scripts/with-stack.sh cargo test --workspace --locked
+
+soak: ## Hundreds of randomised order sequences, and the queue-outage test with a minute's outage
+	@SOAK_SEQUENCES=$${SOAK_SEQUENCES:-300} FAULT_OUTAGE_SECS=$${FAULT_OUTAGE_SECS:-60} \
+		scripts/with-stack.sh cargo test -p shop-tests --test integration --locked -- soak faults --nocapture
 
 unit: ## Run the tests that need no emulator
 	cargo test --workspace --locked --lib --bins

@@ -19,7 +19,8 @@ clients rely on. The wrapper patches localstripe so that:
   `cancellation_reason`, and refunds created with `reason`;
 - Stripe's declining test cards fail when charged, with Stripe's error codes;
 - refunds send charge.refunded and refund.created, cancellations
-  payment_intent.canceled.
+  payment_intent.canceled;
+- the refunds of a payment intent that never charged are an empty list.
 """
 
 import argparse
@@ -37,6 +38,7 @@ from localstripe.errors import UserError
 from localstripe.resources import (
     Charge,
     Event,
+    List,
     PaymentIntent,
     PaymentMethod,
     Refund,
@@ -246,6 +248,20 @@ def patch_refund_create():
     Refund._api_create = classmethod(_api_create)
 
 
+def patch_refund_list():
+    """A payment intent that never charged has no refunds (localstripe fails on it)."""
+    list_all = Refund._api_list_all
+
+    def _api_list_all(cls, url, payment_intent=None, **data):
+        if payment_intent is not None:
+            intent = PaymentIntent._api_retrieve(payment_intent)
+            if intent.latest_charge is None:
+                return List(url, limit=data.get("limit"))
+        return list_all(url, payment_intent=payment_intent, **data)
+
+    Refund._api_list_all = classmethod(_api_list_all)
+
+
 def patch_routes():
     """Replace handlers in localstripe's route table, before server.py reads it."""
     replacements = {
@@ -306,6 +322,7 @@ def patch_localstripe():
     patch_export(Event, fix_event)
     patch_declines()
     patch_refund_create()
+    patch_refund_list()
     patch_routes()
     # Imported only now: it registers the routes of the patched table.
     server = importlib.import_module("localstripe.server")

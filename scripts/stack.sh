@@ -329,7 +329,9 @@ cmd_start() {
       AWS_REGION us-east-1 \
       AWS_DEFAULT_REGION us-east-1 \
       AWS_ACCESS_KEY_ID local \
-      AWS_SECRET_ACCESS_KEY local
+      AWS_SECRET_ACCESS_KEY local \
+      DYNAMODB_LOCAL_DIR "$ddb_dir" \
+      MOTO_SERVER "$VENV/bin/moto_server"
   } >"$STACK_DIR/env.tmp"
   mv "$STACK_DIR/env.tmp" "$STACK_DIR/env"
 

@@ -131,8 +131,9 @@ impl StreamPoller {
         let arn = state.stream_arn.clone().unwrap_or_default();
         let ids: Vec<String> = state.shards.keys().cloned().collect();
         for id in ids {
+            // A shard is read to its end, or until a batch fails (it is retried at the next poll).
             while let Some(shard) = state.shards.get_mut(&id) {
-                if shard.closed || self.read_batch(&arn, &id, shard, &mut report).await? == 0 {
+                if shard.closed || !matches!(self.read_batch(&arn, &id, shard, &mut report).await?, Some(1..)) {
                     break;
                 }
             }
@@ -186,14 +187,15 @@ impl StreamPoller {
         Ok(())
     }
 
-    /// Reads one batch of `shard` and hands it to the function; returns how many records it read.
+    /// Reads one batch of `shard` and hands it to the function; returns how
+    /// many records it read, `None` when the function failed some of them.
     async fn read_batch(
         &self,
         arn: &str,
         id: &str,
         shard: &mut Shard,
         report: &mut StreamReport,
-    ) -> Result<usize, BoxError> {
+    ) -> Result<Option<usize>, BoxError> {
         if shard.iterator.is_none() {
             let position = match &shard.after {
                 Some(_) => ShardIteratorType::AfterSequenceNumber,
@@ -211,7 +213,7 @@ impl StreamPoller {
             shard.iterator = output.shard_iterator;
             if shard.iterator.is_none() {
                 shard.closed = true;
-                return Ok(0);
+                return Ok(Some(0));
             }
         }
         let output = match self
@@ -235,7 +237,7 @@ impl StreamPoller {
         if records.is_empty() {
             shard.iterator = next.clone();
             shard.closed = next.is_none();
-            return Ok(0);
+            return Ok(Some(0));
         }
         report.read += records.len();
         let matching: Vec<&Record> = records.iter().filter(|r| self.matches(r)).collect();
@@ -271,12 +273,12 @@ impl StreamPoller {
                     self.give_up(arn, id, &rest).await;
                     shard.after = records.last().and_then(sequence);
                     shard.attempts = 0;
-                } else {
-                    tokio::time::sleep(retry_delay(shard.attempts)).await;
                 }
+                // Retried at the next poll.
+                return Ok(None);
             }
         }
-        Ok(records.len())
+        Ok(Some(records.len()))
     }
 
     /// Calls the function; `Some(i)`: the batch failed from its `i`-th record on.
@@ -356,6 +358,10 @@ impl StreamPoller {
         tracing::info!(table = %self.table, "reading the table's stream");
         loop {
             let pause = match self.poll_once().await {
+                Ok(report) if report.failed > 0 => {
+                    // Lambda retries a failed batch until its retry limit; so does this, each second.
+                    Duration::from_secs(1)
+                }
                 Ok(report) => {
                     backoff = Duration::from_millis(500);
                     if report.read > 0 {
@@ -434,11 +440,6 @@ fn mend_attribute(value: &mut Value) {
     if let Some(Value::Array(list)) = typed.get_mut("L") {
         list.iter_mut().for_each(mend_attribute);
     }
-}
-
-/// Waits between retries of a failed batch: 100 ms, 200 ms, … up to 5 s.
-fn retry_delay(attempt: u32) -> Duration {
-    Duration::from_millis((100u64 << attempt.min(6)).min(5_000))
 }
 
 fn sequence(record: &Record) -> Option<String> {

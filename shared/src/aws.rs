@@ -17,6 +17,7 @@ impl AwsClients {
     }
 
     pub fn from_shared(shared: &aws_config::SdkConfig, endpoints: &Endpoints) -> Self {
+        let shared = &shared.to_builder().timeout_config(timeouts()).build();
         let mut dynamodb = aws_sdk_dynamodb::config::Builder::from(shared);
         if let Some(url) = &endpoints.dynamodb {
             dynamodb = dynamodb.endpoint_url(url);
@@ -35,4 +36,15 @@ impl AwsClients {
             secrets: aws_sdk_secretsmanager::Client::from_conf(secrets.build()),
         }
     }
+}
+
+/// A service that stops answering (rather than refusing connections) fails a
+/// request within the function's time instead of holding it until Lambda's
+/// timeout: every attempt is bounded, and so is the whole call with its retries.
+pub fn timeouts() -> aws_smithy_types::timeout::TimeoutConfig {
+    aws_smithy_types::timeout::TimeoutConfig::builder()
+        .connect_timeout(std::time::Duration::from_secs(2))
+        .operation_attempt_timeout(std::time::Duration::from_secs(4))
+        .operation_timeout(std::time::Duration::from_secs(9))
+        .build()
 }

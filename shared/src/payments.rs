@@ -320,9 +320,16 @@ impl Payments {
         }
     }
 
-    /// ADMIN refunds all or part of a paid order.
+    /// ADMIN refunds all or part of a paid order. With an `Idempotency-Key`,
+    /// the same request sent again is the same Stripe refund, recorded once.
     #[tracing::instrument(skip_all, fields(intent = %intent))]
-    pub async fn refund(&self, caller: &Caller, intent: &str, amount: Option<Money>) -> Result<PaymentView, ApiError> {
+    pub async fn refund(
+        &self,
+        caller: &Caller,
+        intent: &str,
+        amount: Option<Money>,
+        idempotency_key: Option<&str>,
+    ) -> Result<PaymentView, ApiError> {
         caller.require_admin()?;
         let order = self.order_of_intent(caller, intent).await?;
         if order.captured() == Money::ZERO {
@@ -345,7 +352,9 @@ impl Payments {
                 format!("at most {due} can still be refunded"),
             ));
         }
-        let applied = self.refund_amount(&order, amount, "requested_by_admin").await?;
+        let applied = self
+            .refund_amount(&order, amount, "requested_by_admin", idempotency_key)
+            .await?;
         let order = applied.order();
         let payment = order
             .payment
@@ -367,13 +376,16 @@ impl Payments {
     }
 
     /// Refunds `amount` of the order's payment at Stripe and records the refund.
-    /// The same refund asked again from the same state (a retry, or a race with
-    /// another request) is the same Stripe refund, recorded once.
+    /// The Stripe idempotency key is the caller's key when it sent one;
+    /// otherwise the refund asked again from the same state (a retry, or a race
+    /// with another request) is the same Stripe refund. Either way it is
+    /// recorded once.
     async fn refund_amount(
         &self,
         order: &OrderRecord,
         amount: Money,
         reason: &str,
+        idempotency_key: Option<&str>,
     ) -> Result<crate::orders::Applied, ApiError> {
         let keys = self.keys().await?;
         let intent = order
@@ -381,12 +393,11 @@ impl Payments {
             .as_ref()
             .map(|p| p.intent_id.clone())
             .ok_or_else(|| ApiError::internal("a paid order has no payment"))?;
-        let key = IdempotencyKey::new(format!(
-            "refund-{intent}-{}-{}",
-            order.refunded().cents(),
-            amount.cents()
-        ))
-        .map_err(|e| ApiError::internal(e.to_string()))?;
+        let key = match idempotency_key {
+            Some(key) => format!("refund-{intent}-key-{}", digest(key)),
+            None => format!("refund-{intent}-{}-{}", order.refunded().cents(), amount.cents()),
+        };
+        let key = IdempotencyKey::new(key).map_err(|e| ApiError::internal(e.to_string()))?;
         let refund = CreateRefund::new()
             .payment_intent(intent.as_str())
             .amount(amount.cents())
@@ -436,7 +447,7 @@ impl Payments {
         if due == Money::ZERO {
             return Ok(false);
         }
-        self.refund_amount(&order, due, reason).await?;
+        self.refund_amount(&order, due, reason, None).await?;
         Ok(true)
     }
 
@@ -530,6 +541,15 @@ async fn stripe_refunds(client: &Client, intent: &str) -> Result<Vec<RefundRecor
         .await
         .map_err(|e| stripe_error(&e))?;
     Ok(refunds.data.iter().map(refund_record).collect())
+}
+
+/// A short hex digest of a client's idempotency key (Stripe keys stay short and plain).
+fn digest(key: &str) -> String {
+    <Sha256 as sha2::Digest>::digest(key.as_bytes())
+        .iter()
+        .take(16)
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// A Stripe refund as the order keeps it.

@@ -4,6 +4,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+pub mod emulators;
+mod flows;
+
+pub use flows::{checkout_body, subjects};
+
 use std::sync::{Arc, Mutex};
 
 use aws_sdk_dynamodb::config::interceptors::BeforeTransmitInterceptorContextRef;
@@ -18,7 +23,7 @@ use shop_local::{Functions, Gateway, HttpCall, Stack, Template};
 pub const PASSWORD: &str = "SecurePass123!";
 
 /// The stream reader of the template's outbox dispatcher, from the stream's start.
-async fn outbox_poller(stack: &Stack, clients: &AwsClients, functions: &std::sync::Arc<Functions>) -> StreamPoller {
+pub async fn outbox_poller(stack: &Stack, clients: &AwsClients, functions: &std::sync::Arc<Functions>) -> StreamPoller {
     let function = stack
         .function("outbox-dispatcher")
         .expect("the template has outbox-dispatcher");
@@ -161,6 +166,10 @@ impl TestApp {
     }
 
     pub async fn spawn_with(endpoints: shop::config::Endpoints) -> Self {
+        if std::env::var_os("TEST_LOGS").is_some() {
+            // The functions' own logs, for a test run to be read (`TEST_LOGS=1 … -- --nocapture`).
+            shop::logging::init();
+        }
         let shared = aws_config::load_from_env().await;
         let mut clients = AwsClients::from_shared(&shared, &endpoints);
         let calls = CallLog::default();
@@ -193,13 +202,24 @@ impl TestApp {
     /// outbox-dispatcher does from the table's stream in AWS); returns the report.
     pub async fn pump_outbox(&self) -> StreamReport {
         let mut total = StreamReport::default();
+        let mut errors = 0;
         loop {
-            let report = self.outbox.poll_once().await.expect("reading the table's stream");
+            let report = match self.outbox.poll_once().await {
+                Ok(report) => report,
+                // An emulator restarting: its stream comes back.
+                Err(err) if errors < 30 => {
+                    errors += 1;
+                    eprintln!("reading the table's stream failed ({err}); again in a moment");
+                    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+                    continue;
+                }
+                Err(err) => panic!("reading the table's stream: {err}"),
+            };
             total.read += report.read;
             total.delivered += report.delivered;
             total.failed += report.failed;
             total.abandoned += report.abandoned;
-            if report.read == 0 {
+            if report.read == 0 || report.failed > 0 {
                 return total;
             }
         }
@@ -413,6 +433,30 @@ impl TestApp {
         }
     }
 
+    /// Delivers every pending message to its consumer, again and again, until
+    /// nothing is left (consumers' own messages included).
+    pub async fn settle(&self) {
+        for _ in 0..30 {
+            if self.deliver_pending().await == 0 {
+                return;
+            }
+        }
+        panic!("messages kept coming");
+    }
+
+    /// Delivers what waits on every queue once; returns how many messages there were.
+    pub async fn deliver_pending(&self) -> usize {
+        let mut delivered = 0;
+        for (queue, function) in [
+            ("InventoryReservationQueue", "inventory-reservation"),
+            ("OrderFulfillmentQueue", "order-fulfillment"),
+            ("NotificationsQueue", "notifications"),
+        ] {
+            delivered += self.run_consumer(queue, function).await.received;
+        }
+        delivered
+    }
+
     /// The functions, shareable with pollers and spawned tasks.
     pub fn gateway_functions(&self) -> std::sync::Arc<shop_local::Functions> {
         self.functions.clone()
@@ -562,4 +606,94 @@ pub fn product_body(category: &str, overrides: Value) -> Value {
 /// A unique email for a test.
 pub fn email(name: &str) -> String {
     format!("{name}.{}@example.com", ulid::Ulid::new().to_string().to_lowercase())
+}
+
+/// Answers every BatchGetItem as a throttled table does: what was asked comes
+/// back unprocessed, however often it is asked again.
+#[derive(Debug, Clone, Copy)]
+struct BatchReadsUnprocessed;
+
+/// The operation an interceptor sees, kept from request to response.
+#[derive(Debug, Clone)]
+struct Operation(String);
+
+impl aws_smithy_types::config_bag::Storable for Operation {
+    type Storer = aws_smithy_types::config_bag::StoreReplace<Self>;
+}
+
+impl Intercept for BatchReadsUnprocessed {
+    fn name(&self) -> &'static str {
+        "BatchReadsUnprocessed"
+    }
+
+    fn read_before_transmit(
+        &self,
+        context: &BeforeTransmitInterceptorContextRef<'_>,
+        _components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), aws_sdk_dynamodb::error::BoxError> {
+        let target = context.request().headers().get("x-amz-target").unwrap_or_default();
+        cfg.interceptor_state()
+            .store_put(Operation(target.rsplit('.').next().unwrap_or_default().to_owned()));
+        Ok(())
+    }
+
+    fn modify_before_deserialization(
+        &self,
+        context: &mut aws_sdk_dynamodb::config::interceptors::BeforeDeserializationInterceptorContextMut<'_>,
+        _components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), aws_sdk_dynamodb::error::BoxError> {
+        if cfg.load::<Operation>().is_none_or(|op| op.0 != "BatchGetItem") {
+            return Ok(());
+        }
+        let response = context.response_mut();
+        response.headers_mut().remove("content-length");
+        response.headers_mut().remove("x-amz-crc32");
+        shop_local::body::rewrite_json(response.body_mut(), |answer| {
+            let Some(Value::Object(tables)) = answer.get_mut("Responses").map(Value::take) else {
+                return;
+            };
+            let mut unprocessed = serde_json::Map::new();
+            for (table, items) in tables {
+                let keys: Vec<Value> = items
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(|item| json!({"PK": item["PK"], "SK": item["SK"]}))
+                    .collect();
+                unprocessed.insert(table, json!({ "Keys": keys }));
+            }
+            answer["Responses"] = json!({});
+            answer["UnprocessedKeys"] = Value::Object(unprocessed);
+        });
+        Ok(())
+    }
+}
+
+impl TestApp {
+    /// The functions of this stack behind a gateway whose table leaves every
+    /// batch read unprocessed (a throttled table).
+    pub async fn with_batch_reads_unprocessed(&self) -> Gateway {
+        let shared = aws_config::load_from_env().await;
+        let mut clients = self.clients.clone();
+        let mut dynamodb = aws_sdk_dynamodb::config::Builder::from(&shared).interceptor(BatchReadsUnprocessed);
+        if let Some(url) = &self.stack.endpoints.dynamodb {
+            dynamodb = dynamodb.endpoint_url(url);
+        }
+        clients.dynamodb = aws_sdk_dynamodb::Client::from_conf(dynamodb.build());
+        Gateway::new(&self.stack, &clients).unwrap()
+    }
+
+    /// A reader of this stack's outbox whose dispatcher sends to SQS at `url`
+    /// (an unreachable one plays a queue that is down).
+    pub async fn with_sqs_at(&self, url: &str) -> StreamPoller {
+        let mut endpoints = self.stack.endpoints.clone();
+        endpoints.sqs = Some(url.to_owned());
+        let shared = aws_config::load_from_env().await;
+        let mut clients = AwsClients::from_shared(&shared, &endpoints);
+        clients.dynamodb = self.clients.dynamodb.clone();
+        let functions = std::sync::Arc::new(Functions::new(&self.stack, &clients).unwrap());
+        outbox_poller(&self.stack, &clients, &functions).await
+    }
 }

@@ -55,9 +55,10 @@ async fn route(app: &App, request: &Incoming) -> ApiResult {
             let caller = app.tokens.authenticate(request).await?;
             caller.require_admin()?;
             let amount = parse_refund(request.body())?;
+            let key = request.idempotency_key()?;
             Ok(Reply::ok(
                 app.payments
-                    .refund(&caller, request.path_param("paymentId")?, amount)
+                    .refund(&caller, request.path_param("paymentId")?, amount, key.as_deref())
                     .await?,
             )
             .message("Refund created"))

@@ -64,6 +64,20 @@ impl Incoming {
         self.headers.get(name).and_then(|value| value.to_str().ok())
     }
 
+    /// The `Idempotency-Key` header: 1 to 100 printable characters, when sent.
+    pub fn idempotency_key(&self) -> Result<Option<String>, ApiError> {
+        match self.header("idempotency-key").map(str::trim) {
+            None => Ok(None),
+            Some(key) if (1..=100).contains(&key.len()) && key.chars().all(|c| c.is_ascii_graphic()) => {
+                Ok(Some(key.to_owned()))
+            }
+            Some(_) => Err(ApiError::invalid_field(
+                "Idempotency-Key",
+                "must be 1 to 100 printable characters",
+            )),
+        }
+    }
+
     pub fn query(&self, name: &str) -> Option<&str> {
         self.query.first(name)
     }

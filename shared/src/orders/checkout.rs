@@ -130,18 +130,7 @@ impl CheckoutRequest {
             }
             Ok(PaymentMethod { kind, token })
         });
-        let idempotency_key = match request.header("idempotency-key").map(str::trim) {
-            None => None,
-            Some(key) if (1..=100).contains(&key.len()) && key.chars().all(|c| c.is_ascii_graphic()) => {
-                Some(key.to_owned())
-            }
-            Some(_) => {
-                return Err(ApiError::invalid_field(
-                    "Idempotency-Key",
-                    "must be 1 to 100 printable characters",
-                ));
-            }
-        };
+        let idempotency_key = request.idempotency_key()?;
         let (Some(shipping), Some(billing), Some(payment_method)) = (shipping, billing, payment_method) else {
             return Err(form.into_error());
         };

@@ -161,6 +161,8 @@ impl OrderSummaryView {
 pub struct PaymentDetails {
     pub payment_id: String,
     pub amount: Money,
+    /// What Stripe took (0 until the payment succeeds).
+    pub amount_captured: Money,
     pub amount_refunded: Money,
     /// Stripe's status of the PaymentIntent.
     pub status: String,
@@ -184,6 +186,7 @@ impl From<&PaymentRecord> for PaymentDetails {
         Self {
             payment_id: payment.intent_id.clone(),
             amount: payment.amount,
+            amount_captured: payment.captured(),
             amount_refunded: payment.amount_refunded,
             status: payment.status.clone(),
             last_error: payment.last_error.clone(),
