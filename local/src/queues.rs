@@ -63,6 +63,17 @@ impl std::fmt::Debug for QueuePoller {
     }
 }
 
+/// `client` with room for long polls (up to 20 s), which the functions' own
+/// time bounds would cut short.
+pub fn long_polling(client: &aws_sdk_sqs::Client) -> aws_sdk_sqs::Client {
+    let timeouts = aws_smithy_types::timeout::TimeoutConfig::builder()
+        .connect_timeout(Duration::from_secs(2))
+        .operation_attempt_timeout(Duration::from_secs(30))
+        .operation_timeout(Duration::from_secs(90))
+        .build();
+    aws_sdk_sqs::Client::from_conf(client.config().to_builder().timeout_config(timeouts).build())
+}
+
 /// The queue's ARN, which Lambda puts in every record as `eventSourceARN`.
 pub async fn queue_arn(sqs: &aws_sdk_sqs::Client, queue_url: &str) -> Result<String, BoxError> {
     let output = sqs

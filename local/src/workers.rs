@@ -38,7 +38,7 @@ pub async fn start(
     clients: &AwsClients,
     shutdown: Shutdown,
 ) -> Result<Vec<tokio::task::JoinHandle<()>>, BoxError> {
-    let sqs = clients.sqs.clone();
+    let sqs = crate::queues::long_polling(&clients.sqs);
     let streams = crate::provision::streams_client(&stack.endpoints).await;
     let mut tasks = Vec::new();
     let mut scheduler = Scheduler::new();
