@@ -138,9 +138,10 @@ impl TestApp {
             .await
     }
 
-    /// Waits (up to 10 s) until `done` holds for the order, as webhooks and consumers catch up.
+    /// Waits (up to 30 s, for a machine busy with other tests) until `done`
+    /// holds for the order, as webhooks and consumers catch up.
     pub async fn wait_for_order(&self, customer: &Session, order: &str, done: impl Fn(&Value) -> bool) -> Value {
-        for _ in 0..100 {
+        for _ in 0..300 {
             let current = self.order_of(customer, order).await;
             if done(&current) {
                 return current;

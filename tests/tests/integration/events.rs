@@ -89,12 +89,13 @@ const PAYMENTS_EVENTS: [(&str, &str); 8] = events![
     "admin-api-daily-analytics.json",
 ];
 
-const WORKER_EVENTS: [(&str, &str); 5] = events![
+const WORKER_EVENTS: [(&str, &str); 6] = events![
     "inventory-reservation-sqs.json",
     "order-sweeper-schedule.json",
     "order-fulfillment-sqs.json",
     "notifications-sqs.json",
     "daily-report-schedule.json",
+    "outbox-dispatcher-stream.json",
 ];
 
 const SAMPLE_ADDRESS_ID: &str = "addr_01JD0000000000000000000000";
@@ -739,4 +740,25 @@ async fn each_payments_notifications_and_report_event_gets_its_documented_status
         invoke(&app, "admin-api-daily-analytics.json", &as_admin).await,
         200,
     );
+}
+
+#[tokio::test]
+async fn the_outbox_stream_event_sends_its_new_outbox_item_and_skips_the_rest() {
+    let app = TestApp::spawn().await;
+    app.pump_outbox().await;
+    let (_, batch) = WORKER_EVENTS[5];
+    let event: aws_lambda_events::event::dynamodb::Event = serde_json::from_str(batch).unwrap();
+
+    let response = app
+        .gateway
+        .functions
+        .call_stream("outbox-dispatcher", event)
+        .await
+        .unwrap();
+
+    assert!(response.batch_item_failures.is_empty(), "outbox-dispatcher-stream.json");
+    let sent = app.drain_queue("NotificationsQueue").await;
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert_eq!(sent[0]["id"], "01JD0000000000000000000009");
+    assert_eq!(sent[0]["type"], "welcome");
 }
