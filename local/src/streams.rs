@@ -53,6 +53,8 @@ struct Shard {
 struct State {
     stream_arn: Option<String>,
     shards: BTreeMap<String, Shard>,
+    /// Look for the stream and its shards again (at first, after an error, when a shard closed).
+    stale: bool,
 }
 
 /// Reads one table's stream for one function.
@@ -126,19 +128,40 @@ impl StreamPoller {
     /// Reads every shard up to its current end once, delivering batches.
     pub async fn poll_once(&self) -> Result<StreamReport, BoxError> {
         let mut state = self.state.lock().await;
-        self.discover(&mut state).await?;
+        if state.stale || state.stream_arn.is_none() {
+            self.discover(&mut state).await?;
+            state.stale = false;
+        }
         let mut report = StreamReport::default();
         let arn = state.stream_arn.clone().unwrap_or_default();
         let ids: Vec<String> = state.shards.keys().cloned().collect();
+        let mut stale = false;
+        let mut failure = None;
         for id in ids {
             // A shard is read to its end, or until a batch fails (it is retried at the next poll).
             while let Some(shard) = state.shards.get_mut(&id) {
-                if shard.closed || !matches!(self.read_batch(&arn, &id, shard, &mut report).await?, Some(1..)) {
+                let read = match self.read_batch(&arn, &id, shard, &mut report).await {
+                    Ok(read) => read,
+                    Err(err) => {
+                        failure = Some(err);
+                        break;
+                    }
+                };
+                // A closed shard's children, if any, are new shards to find.
+                stale |= shard.closed;
+                if shard.closed || !matches!(read, Some(1..)) {
                     break;
                 }
             }
+            if failure.is_some() {
+                break;
+            }
         }
-        Ok(report)
+        state.stale = stale || failure.is_some();
+        match failure {
+            Some(err) => Err(err),
+            None => Ok(report),
+        }
     }
 
     /// Finds the stream and any shard not known yet.
