@@ -17,6 +17,29 @@ pub enum RecordError {
     Failed(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
+impl RecordError {
+    /// A failed attempt, from any error.
+    pub fn failed(error: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        Self::Failed(error.into())
+    }
+}
+
+/// Handles every record of `event` as a message of type `M` (`kind` names it
+/// in errors) and reports the ones that failed.
+pub async fn messages<M, F, Fut>(
+    event: SqsEvent,
+    kind: &'static str,
+    handle: F,
+) -> Result<SqsBatchResponse, lambda_http::Error>
+where
+    M: DeserializeOwned,
+    F: Fn(M) -> Fut,
+    Fut: Future<Output = Result<(), RecordError>>,
+{
+    let handle = &handle;
+    Ok(process(event, |record| async move { handle(parse(&record, kind)?).await }).await)
+}
+
 /// Reads a record's JSON body as `T`.
 pub fn parse<T: DeserializeOwned>(record: &SqsMessage, kind: &'static str) -> Result<T, RecordError> {
     let body = record.body.as_deref().unwrap_or_default();

@@ -1,4 +1,4 @@
-//! The LLD's page/limit pagination (9.3.2), for every list.
+//! Page/limit pagination (`Pagination` in openapi.yaml), for every list.
 
 use serde::Serialize;
 

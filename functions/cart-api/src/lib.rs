@@ -1,5 +1,5 @@
 //! `cart-api`: the shopping cart of a customer (bearer token) or a guest
-//! (`X-Cart-Token`), with current prices, a coupon and the LLD summary.
+//! (`X-Cart-Token`), with current prices, a coupon and the summary.
 
 use serde::Serialize;
 use shop::Config;

@@ -30,13 +30,13 @@ impl Handler<SqsEvent> for App {
     type Output = SqsBatchResponse;
 
     fn handle(&self, event: LambdaEvent<SqsEvent>) -> BoxFuture<'_, Result<SqsBatchResponse, Error>> {
-        Box::pin(async move {
-            Ok(consumer::process(event.payload, |record| async move {
-                let message: InventoryMessage = consumer::parse(&record, "inventory message")?;
+        Box::pin(consumer::messages(
+            event.payload,
+            "inventory message",
+            move |message: InventoryMessage| async move {
                 let handled = Box::pin(self.orders.handle_inventory(&message)).await;
-                handled.map(|_| ()).map_err(|err| RecordError::Failed(Box::new(err)))
-            })
-            .await)
-        })
+                handled.map(|_| ()).map_err(RecordError::failed)
+            },
+        ))
     }
 }

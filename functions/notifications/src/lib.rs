@@ -75,14 +75,17 @@ impl Handler<SqsEvent> for App {
     fn handle(&self, event: LambdaEvent<SqsEvent>) -> BoxFuture<'_, Result<SqsBatchResponse, Error>> {
         Box::pin(async move {
             let notifier = self.notifier().await?;
-            Ok(consumer::process(event.payload, |record| async move {
-                let message: NotificationMessage = consumer::parse(&record, "notification message")?;
-                Box::pin(notifier.deliver(&message))
-                    .await
-                    .map(|_| ())
-                    .map_err(|err| RecordError::Failed(Box::new(err)))
-            })
-            .await)
+            consumer::messages(
+                event.payload,
+                "notification message",
+                |message: NotificationMessage| async move {
+                    Box::pin(notifier.deliver(&message))
+                        .await
+                        .map(|_| ())
+                        .map_err(RecordError::failed)
+                },
+            )
+            .await
         })
     }
 }

@@ -24,20 +24,20 @@ impl App {
         }
     }
 
-    async fn fulfil(&self, message: &FulfillmentMessage) -> Result<(), RecordError> {
-        match &message.action {
-            FulfillmentAction::Fulfill { order_id } => Box::pin(self.payments.orders.fulfill(*order_id))
+    async fn fulfil(&self, message: FulfillmentMessage) -> Result<(), RecordError> {
+        match message.action {
+            FulfillmentAction::Fulfill { order_id } => Box::pin(self.payments.orders.fulfill(order_id))
                 .await
                 .map(|_| ())
-                .map_err(|e| RecordError::Failed(Box::new(e))),
+                .map_err(RecordError::failed),
             FulfillmentAction::Refund {
                 order_id,
                 reason,
                 amount,
-            } => Box::pin(self.payments.refund_unfulfillable(*order_id, reason, *amount))
+            } => Box::pin(self.payments.refund_unfulfillable(order_id, &reason, amount))
                 .await
                 .map(|_| ())
-                .map_err(|e| RecordError::Failed(e.to_string().into())),
+                .map_err(|e| RecordError::failed(e.to_string())),
         }
     }
 }
@@ -46,12 +46,8 @@ impl Handler<SqsEvent> for App {
     type Output = SqsBatchResponse;
 
     fn handle(&self, event: LambdaEvent<SqsEvent>) -> BoxFuture<'_, Result<SqsBatchResponse, Error>> {
-        Box::pin(async move {
-            Ok(consumer::process(event.payload, |record| async move {
-                let message: FulfillmentMessage = consumer::parse(&record, "fulfillment message")?;
-                self.fulfil(&message).await
-            })
-            .await)
-        })
+        Box::pin(consumer::messages(event.payload, "fulfillment message", |message| {
+            self.fulfil(message)
+        }))
     }
 }

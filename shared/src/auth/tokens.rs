@@ -10,7 +10,7 @@ use crate::secrets::CachedSecret;
 pub const ACCESS_TTL_SECS: i64 = 60 * 60;
 pub const REFRESH_TTL_SECS: i64 = 7 * 24 * 60 * 60;
 
-/// Access-token claims (LLD 7.1.1).
+/// Access-token claims (the README's "Tokens").
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AccessClaims {

@@ -1,5 +1,5 @@
 //! Carts for customers and guests: prices always current from the catalog,
-//! totals by the LLD's rules, a coupon applied to the summary.
+//! totals by the pricing rules (`domain::pricing`), a coupon applied to the summary.
 
 use std::collections::HashMap;
 

@@ -1,4 +1,4 @@
-//! Listing and search: filters, sort, facets and the LLD pagination.
+//! Listing and search: filters, sort, facets and page/limit pagination.
 //!
 //! A plain listing reads the product cards of the catalog index (one round trip:
 //! its shards and the category tree are read concurrently). A search first reads
@@ -30,7 +30,7 @@ pub enum SortKey {
     Rating,
 }
 
-/// What to list: the LLD 5.2.1 parameters plus search, brand, featured, inStock and status.
+/// What to list: category, price range, sort, page and limit, plus search, brand, featured, inStock and status.
 /// `inStock: true` keeps only products that can be bought; `false` includes sold-out ones.
 #[derive(Debug, Clone)]
 pub struct ListQuery {

@@ -249,7 +249,7 @@ impl ProductDraft {
         let low_stock_threshold = field!("lowStockThreshold", whole(1_000_000));
         let seo_title = optional_clearable(&mut form, "seoTitle", bounded_text(70));
         let seo_description = optional_clearable(&mut form, "seoDescription", bounded_text(160));
-        // The LLD calls the product's stock `inventory`; both names are accepted.
+        // Clients know the product's stock as `inventory` (what it answers); both names are accepted.
         let stock = if form.has("inventory") {
             field!("inventory", whole(1_000_000))
         } else {

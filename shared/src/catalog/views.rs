@@ -1,4 +1,4 @@
-//! Response shapes of the catalog (LLD 5.2.1 list items, 5.2.2 detail).
+//! Response shapes of the catalog (`ProductSummary` and `Product` in openapi.yaml).
 
 use std::collections::BTreeMap;
 
@@ -17,7 +17,7 @@ pub struct CategoryRef {
     pub slug: Slug,
 }
 
-/// The category of a product as the LLD shows it: the root as `category`, the
+/// The category of a product as the API shows it: the root as `category`, the
 /// second level as `subcategory` (Electronics / Audio), and the whole path.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -79,7 +79,7 @@ pub struct Seo {
     pub description: Option<String>,
 }
 
-/// LLD 5.2.2, with slug, comparePrice, variants, tags, status and SEO fields.
+/// A product in full (`Product` in openapi.yaml): slug, comparePrice, variants, tags, status and SEO fields.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ProductView {
@@ -154,7 +154,7 @@ impl ProductView {
     }
 }
 
-/// A product in a list (LLD 5.2.1), with slug, brand, status and, in searches, its score.
+/// A product in a list (`ProductSummary`), with slug, brand, status and, in searches, its score.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ProductCard {

@@ -69,7 +69,7 @@ impl Money {
         self.0.checked_mul(i64::from(quantity)).map(Self)
     }
 
-    /// `self × basis_points / 10 000`, rounded down to the cent (the LLD's tax rule:
+    /// `self × basis_points / 10 000`, rounded down to the cent (the tax rule:
     /// 8 % of 199.98 is 15.99).
     pub fn percent_bps_floor(self, basis_points: u32) -> Self {
         Self(self.0 * i64::from(basis_points) / 10_000)

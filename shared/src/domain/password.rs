@@ -1,6 +1,6 @@
 use std::fmt;
 
-/// A password meeting the LLD policy (7.2.2): 8–128 characters with an upper-case
+/// A password meeting the policy (the README's "Passwords"): 8–128 characters with an upper-case
 /// letter, a lower-case letter, a digit and a special character. Never printed.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Password(String);

@@ -1,4 +1,4 @@
-//! Cart and order totals: the LLD's worked examples are the specification.
+//! Cart and order totals: 199.98 → tax 15.99 (8 %, rounded down) + 10.00 shipping = 225.97, as the README shows.
 
 use serde::{Deserialize, Serialize};
 

@@ -5,7 +5,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use time::macros::format_description;
 
-/// A UTC instant shown as the LLD does: `2024-01-15T10:30:00Z` (whole seconds).
+/// A UTC instant as the API shows it: `2024-01-15T10:30:00Z` (whole seconds).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Timestamp(OffsetDateTime);
 

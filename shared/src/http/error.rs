@@ -1,7 +1,7 @@
 use http::StatusCode;
 use serde::Serialize;
 
-/// The LLD error codes (section 8.2) plus the few this API needs beyond them.
+/// The error codes of the API (the README's error table and openapi.yaml).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub enum ErrorCode {
     #[serde(rename = "AUTH_001")]
@@ -97,7 +97,7 @@ impl FieldIssue {
     }
 }
 
-/// The error every handler returns. Only this type knows HTTP status and LLD code;
+/// The error every handler returns. Only this type knows HTTP status and error code;
 /// internal causes are logged, never sent.
 #[derive(Debug)]
 pub struct ApiError {

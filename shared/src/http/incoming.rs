@@ -102,7 +102,7 @@ impl Incoming {
         )
     }
 
-    /// Turns a handler result into the LLD envelope, logging any server-side cause.
+    /// Turns a handler result into the response envelope, logging any server-side cause.
     pub fn respond(&self, result: ApiResult) -> Response<Body> {
         let (status, mut headers, payload) = match result {
             Ok(mut reply) => {

@@ -1,4 +1,4 @@
-//! The HTTP edge: the parsed incoming request, field validation, the LLD
+//! The HTTP edge: the parsed incoming request, field validation, the
 //! response envelope and the one error type that knows status codes.
 
 mod error;

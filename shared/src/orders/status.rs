@@ -62,7 +62,7 @@ impl Orders {
         Ok(order)
     }
 
-    /// The caller's orders, newest first, optionally of one status (LLD 5.4.3).
+    /// The caller's orders, newest first, optionally of one status.
     pub async fn customer_orders(
         &self,
         caller: &Caller,

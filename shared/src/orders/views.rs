@@ -1,4 +1,4 @@
-//! Order response shapes (LLD 5.4.1–5.4.3).
+//! Order response shapes (`Order` and `OrderSummary` in openapi.yaml).
 
 use std::collections::BTreeMap;
 
@@ -52,7 +52,7 @@ pub fn summary(totals: &Totals) -> Summary {
     }
 }
 
-/// LLD 5.4.2 (and the 5.4.1 response), with payment, reservation and coupon.
+/// An order in full (what checkout and `GET /orders/{id}` answer), with payment, reservation and coupon.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct OrderView {
@@ -127,7 +127,7 @@ impl From<&OrderRecord> for OrderView {
     }
 }
 
-/// LLD 5.4.3 list entry.
+/// An order in a list.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct OrderSummaryView {

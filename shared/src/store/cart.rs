@@ -25,7 +25,7 @@ impl CartOwner {
         }
     }
 
-    /// The LLD's `cartId`: `cart_usr_…` for a customer.
+    /// The `cartId` the API shows: `cart_usr_…` for a customer.
     pub fn cart_id(&self) -> String {
         match self {
             Self::User(user) => format!("cart_{user}"),

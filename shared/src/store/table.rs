@@ -5,8 +5,8 @@
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::{
-    AttributeValue, ConditionCheck, Delete, DeleteRequest, KeysAndAttributes, Put, PutRequest, Select,
-    TransactWriteItem, Update, WriteRequest,
+    AttributeValue, Delete, DeleteRequest, KeysAndAttributes, Put, PutRequest, Select, TransactWriteItem, Update,
+    WriteRequest,
 };
 use serde::de::DeserializeOwned;
 
@@ -17,7 +17,9 @@ use super::{Item, Store, StoreError, from_item, string};
 const BATCH_ATTEMPTS: u32 = 8;
 
 /// Attribute names and values of one request's expressions, as the SDK takes them.
-type Placeholders = (Option<HashMap<String, String>>, Option<HashMap<String, AttributeValue>>);
+type Placeholders = (Option<HashMap<String, String>>, Option<Values>);
+
+type Values = HashMap<String, AttributeValue>;
 
 /// An expression (update, condition or filter) with its placeholders.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -112,12 +114,15 @@ impl Expr {
         Self::new("attribute_exists(PK)")
     }
 
-    fn names(&self) -> Option<HashMap<String, String>> {
-        (!self.names.is_empty()).then(|| self.names.clone())
-    }
-
-    fn values(&self) -> Option<HashMap<String, AttributeValue>> {
-        (!self.values.is_empty()).then(|| self.values.clone())
+    /// An optional condition as the SDK's builders take it: text, names, values.
+    fn parts(condition: Option<Expr>) -> (Option<String>, Option<HashMap<String, String>>, Option<Values>) {
+        match condition {
+            Some(condition) => {
+                let (names, values) = condition.merged(None);
+                (Some(condition.text), names, values)
+            }
+            None => (None, None, None),
+        }
     }
 
     /// This expression's and `other`'s placeholders together (`other`'s text is not used).
@@ -329,12 +334,13 @@ impl<L: Clone> Transaction<L> {
 
     /// Writes `item` whole, if `condition` holds.
     pub fn put(&mut self, label: L, item: Item, condition: Option<Expr>) -> &mut Self {
+        let (text, names, values) = Expr::parts(condition);
         let put = Put::builder()
             .table_name(&self.table)
             .set_item(Some(item))
-            .set_condition_expression(condition.as_ref().map(|c| c.text.clone()))
-            .set_expression_attribute_names(condition.as_ref().and_then(Expr::names))
-            .set_expression_attribute_values(condition.as_ref().and_then(Expr::values))
+            .set_condition_expression(text)
+            .set_expression_attribute_names(names)
+            .set_expression_attribute_values(values)
             .build()
             .expect("table and item are set");
         self.push(label, TransactWriteItem::builder().put(put).build())
@@ -357,28 +363,16 @@ impl<L: Clone> Transaction<L> {
 
     /// Deletes the item at `key`, if `condition` holds.
     pub fn delete(&mut self, label: L, key: &Key, condition: Option<Expr>) -> &mut Self {
+        let (text, names, values) = Expr::parts(condition);
         let delete = Delete::builder()
             .table_name(&self.table)
             .set_key(Some(key.primary()))
-            .set_condition_expression(condition.as_ref().map(|c| c.text.clone()))
-            .set_expression_attribute_names(condition.as_ref().and_then(Expr::names))
-            .set_expression_attribute_values(condition.as_ref().and_then(Expr::values))
+            .set_condition_expression(text)
+            .set_expression_attribute_names(names)
+            .set_expression_attribute_values(values)
             .build()
             .expect("table and key are set");
         self.push(label, TransactWriteItem::builder().delete(delete).build())
-    }
-
-    /// Requires `condition` of the item at `key` without writing it.
-    pub fn check(&mut self, label: L, key: &Key, condition: Expr) -> &mut Self {
-        let check = ConditionCheck::builder()
-            .table_name(&self.table)
-            .set_key(Some(key.primary()))
-            .condition_expression(condition.text.clone())
-            .set_expression_attribute_names(condition.names())
-            .set_expression_attribute_values(condition.values())
-            .build()
-            .expect("table, key and condition are set");
-        self.push(label, TransactWriteItem::builder().condition_check(check).build())
     }
 
     fn push(&mut self, label: L, item: TransactWriteItem) -> &mut Self {
@@ -404,13 +398,14 @@ impl Store {
 
     /// Writes `item` whole (PutItem), if `condition` holds.
     pub async fn put(&self, item: Item, condition: Option<Expr>) -> Result<(), StoreError> {
+        let (text, names, values) = Expr::parts(condition);
         self.client()
             .put_item()
             .table_name(self.table())
             .set_item(Some(item))
-            .set_condition_expression(condition.as_ref().map(|c| c.text.clone()))
-            .set_expression_attribute_names(condition.as_ref().and_then(Expr::names))
-            .set_expression_attribute_values(condition.as_ref().and_then(Expr::values))
+            .set_condition_expression(text)
+            .set_expression_attribute_names(names)
+            .set_expression_attribute_values(values)
             .send()
             .await?;
         Ok(())
@@ -434,13 +429,14 @@ impl Store {
 
     /// Deletes the item at `key` (DeleteItem), if `condition` holds.
     pub async fn delete(&self, key: &Key, condition: Option<Expr>) -> Result<(), StoreError> {
+        let (text, names, values) = Expr::parts(condition);
         self.client()
             .delete_item()
             .table_name(self.table())
             .set_key(Some(key.primary()))
-            .set_condition_expression(condition.as_ref().map(|c| c.text.clone()))
-            .set_expression_attribute_names(condition.as_ref().and_then(Expr::names))
-            .set_expression_attribute_values(condition.as_ref().and_then(Expr::values))
+            .set_condition_expression(text)
+            .set_expression_attribute_names(names)
+            .set_expression_attribute_values(values)
             .send()
             .await?;
         Ok(())

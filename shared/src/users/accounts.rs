@@ -14,7 +14,7 @@ use crate::store::TxError;
 use crate::store::keys;
 use crate::store::users::{CredentialRecord, SessionRecord, ThrottleRecord, UserRecord, UserWrite};
 
-/// A valid registration (LLD 5.1.1 request).
+/// A valid registration (`POST /api/v1/users/register`).
 #[derive(Debug)]
 pub struct NewUser {
     pub email: Email,
@@ -77,7 +77,7 @@ impl Credentials {
     }
 }
 
-/// LLD 5.1.2 response.
+/// What a login answers (`POST /api/v1/users/login`).
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct LoginResult {

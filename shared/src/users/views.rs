@@ -1,11 +1,11 @@
-//! Response shapes (LLD 5.1).
+//! Response shapes of the users API (see openapi.yaml).
 
 use serde::Serialize;
 
 use crate::domain::{AddressId, AddressInput, Role, Timestamp, UserId};
 use crate::store::users::{AddressRecord, UserRecord};
 
-/// LLD 5.1.1 response.
+/// What a registration answers.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RegisteredUser {
@@ -63,7 +63,7 @@ impl AddressView {
     }
 }
 
-/// LLD 5.1.3 response, plus `role` and the `version` used for optimistic updates.
+/// The profile (`GET /api/v1/users/profile`), with `role` and the `version` used for optimistic updates.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ProfileView {
