@@ -4,10 +4,8 @@
 
 use std::time::Duration;
 
-use serde_json::{Value, json};
-use shop_local::HttpCall;
-
 use crate::{Session, TestApp, TestResponse};
+use serde_json::{Value, json};
 
 const ADDRESS: &str =
     r#"{"street": "123 Main St", "city": "New York", "state": "NY", "zipCode": "10001", "country": "USA"}"#;
@@ -51,14 +49,9 @@ impl TestApp {
 
     /// Adds `quantity` of `product` to the customer's cart.
     pub async fn add_to_cart(&self, customer: &Session, product: &str, quantity: u32) {
-        self.send_as(
-            "POST",
-            "/api/v1/cart/items",
-            customer,
-            json!({"productId": product, "quantity": quantity}),
-        )
-        .await
-        .expect_status(201);
+        self.add_cart_item(customer, json!({"productId": product, "quantity": quantity}))
+            .await
+            .expect_status(201);
     }
 
     /// `POST /api/v1/orders` with `body`.
@@ -68,16 +61,14 @@ impl TestApp {
 
     /// The product's available stock, as a shopper sees it.
     pub async fn stock_of(&self, product: &str) -> i64 {
-        self.call(HttpCall::new("GET", &format!("/api/v1/products/{product}")))
-            .await
-            .data()["inventory"]
+        self.get_product(product).await.data()["inventory"]
             .as_i64()
             .expect("inventory is a number")
     }
 
     /// The order as its customer (or an admin) reads it.
     pub async fn order_of(&self, customer: &Session, order: &str) -> Value {
-        let response = self.get_as(&format!("/api/v1/orders/{order}"), customer).await;
+        let response = self.get_order(customer, order).await;
         response.expect_status(200);
         response.data().clone()
     }
@@ -99,9 +90,7 @@ impl TestApp {
 
     /// `POST /api/v1/payments` for the order; returns the PaymentIntent id.
     pub async fn start_payment(&self, customer: &Session, order: &str) -> String {
-        let started = self
-            .send_as("POST", "/api/v1/payments", customer, json!({"orderId": order}))
-            .await;
+        let started = self.create_payment(customer, order).await;
         started.expect_status(201);
         assert!(
             started.data()["clientSecret"]

@@ -6,6 +6,7 @@
 
 pub mod emulators;
 mod flows;
+mod requests;
 
 pub use flows::{checkout_body, subjects};
 
@@ -383,16 +384,14 @@ impl TestApp {
         if let Some(parent) = parent {
             body["parentId"] = json!(parent);
         }
-        let response = self.send_as("POST", "/api/v1/categories", admin, body).await;
+        let response = self.create_category(admin, body).await;
         response.expect_status(201);
         response.data()["categoryId"].as_str().unwrap().to_owned()
     }
 
     /// Creates an ACTIVE product as `admin` from `overrides` on top of a valid body.
     pub async fn product(&self, admin: &Session, category: &str, overrides: Value) -> Value {
-        let response = self
-            .send_as("POST", "/api/v1/products", admin, product_body(category, overrides))
-            .await;
+        let response = self.create_product(admin, product_body(category, overrides)).await;
         response.expect_status(201);
         response.data().clone()
     }

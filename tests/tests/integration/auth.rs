@@ -213,9 +213,7 @@ async fn refreshing_rotates_and_reusing_a_rotated_token_revokes_the_session() {
     let jane = app.customer(&email("rotate")).await;
     app.reset_calls();
 
-    let first = app
-        .post("/api/v1/auth/refresh", json!({"refreshToken": jane.refresh_token}))
-        .await;
+    let first = app.refresh(&jane.refresh_token).await;
     first.expect_status(200);
     assert_eq!(app.calls(), ["UpdateItem"]);
     let rotated = first.data()["refreshToken"].as_str().unwrap().to_owned();
@@ -225,21 +223,14 @@ async fn refreshing_rotates_and_reusing_a_rotated_token_revokes_the_session() {
         .await
         .expect_status(200);
 
-    let replay = app
-        .post("/api/v1/auth/refresh", json!({"refreshToken": jane.refresh_token}))
-        .await;
+    let replay = app.refresh(&jane.refresh_token).await;
     replay.expect_status(401);
     assert_eq!(replay.code(), "AUTH_003");
 
-    let after = app.post("/api/v1/auth/refresh", json!({"refreshToken": rotated})).await;
+    let after = app.refresh(&rotated).await;
     after.expect_status(401);
     let other_device = app.session(&jane.email).await;
-    app.post(
-        "/api/v1/auth/refresh",
-        json!({"refreshToken": other_device.refresh_token}),
-    )
-    .await
-    .expect_status(200);
+    app.refresh(&other_device.refresh_token).await.expect_status(200);
 }
 
 #[tokio::test]
@@ -251,9 +242,7 @@ async fn logging_out_revokes_the_refresh_token() {
         .await
         .expect_status(200);
 
-    let refresh = app
-        .post("/api/v1/auth/refresh", json!({"refreshToken": jane.refresh_token}))
-        .await;
+    let refresh = app.refresh(&jane.refresh_token).await;
     refresh.expect_status(401);
     let missing = app.post("/api/v1/users/logout", json!({})).await;
     missing.expect_status(400);
@@ -266,61 +255,37 @@ async fn a_password_reset_is_single_use_and_revokes_every_session() {
     let jane = app.customer(&email("reset")).await;
     app.drain_queue("NotificationsQueue").await;
 
-    let requested = app
-        .post("/api/v1/auth/password-reset", json!({"email": jane.email}))
-        .await;
+    let requested = app.request_password_reset(&jane.email).await;
     requested.expect_status(202);
     let messages = app.drain_queue("NotificationsQueue").await;
     assert_eq!(messages.len(), 1);
     assert_eq!(messages[0]["type"], "password_reset");
     let token = messages[0]["token"].as_str().unwrap().to_owned();
 
-    let weak = app
-        .post(
-            "/api/v1/auth/password-reset/confirm",
-            json!({"token": token, "newPassword": "weak"}),
-        )
-        .await;
+    let weak = app.confirm_password_reset(&token, "weak").await;
     weak.expect_status(400);
     assert_eq!(weak.bad_fields(), ["newPassword"]);
-    app.post(
-        "/api/v1/auth/password-reset/confirm",
-        json!({"token": token, "newPassword": "BrandNew456#"}),
-    )
-    .await
-    .expect_status(200);
+    app.confirm_password_reset(&token, "BrandNew456#")
+        .await
+        .expect_status(200);
 
-    let again = app
-        .post(
-            "/api/v1/auth/password-reset/confirm",
-            json!({"token": token, "newPassword": "Another789$"}),
-        )
-        .await;
+    let again = app.confirm_password_reset(&token, "Another789$").await;
     again.expect_status(400);
     assert_eq!(again.bad_fields(), ["token"]);
     app.login(&jane.email, PASSWORD).await.expect_status(401);
     app.login(&jane.email, "BrandNew456#").await.expect_status(200);
-    app.post("/api/v1/auth/refresh", json!({"refreshToken": jane.refresh_token}))
-        .await
-        .expect_status(401);
+    app.refresh(&jane.refresh_token).await.expect_status(401);
 }
 
 #[tokio::test]
 async fn a_reset_for_an_unknown_email_looks_the_same_and_sends_nothing() {
     let app = TestApp::spawn().await;
 
-    let response = app
-        .post("/api/v1/auth/password-reset", json!({"email": email("ghost")}))
-        .await;
+    let response = app.request_password_reset(&email("ghost")).await;
 
     response.expect_status(202);
     assert!(app.drain_queue("NotificationsQueue").await.is_empty());
-    let forged = app
-        .post(
-            "/api/v1/auth/password-reset/confirm",
-            json!({"token": "forged", "newPassword": "BrandNew456#"}),
-        )
-        .await;
+    let forged = app.confirm_password_reset("forged", "BrandNew456#").await;
     forged.expect_status(400);
 }
 

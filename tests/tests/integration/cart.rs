@@ -26,7 +26,7 @@ async fn the_cart_summary_follows_the_lld_worked_examples() {
     let (_, _, product) = shop_with_product(&app, 99.99, 50).await;
     let jane = app.customer(&email("jane")).await;
 
-    let empty = app.get_as("/api/v1/cart", &jane).await;
+    let empty = app.get_cart(&jane).await;
     empty.expect_status(200);
     assert_eq!(
         summary(&empty),
@@ -35,12 +35,7 @@ async fn the_cart_summary_follows_the_lld_worked_examples() {
     assert_eq!(empty.data()["cartId"], format!("cart_{}", jane.user_id));
 
     let two = app
-        .send_as(
-            "POST",
-            "/api/v1/cart/items",
-            &jane,
-            json!({"productId": product, "quantity": 2}),
-        )
+        .add_cart_item(&jane, json!({"productId": product, "quantity": 2}))
         .await;
     two.expect_status(201);
     assert_eq!(two.body["message"], "Item added to cart successfully");
@@ -60,14 +55,7 @@ async fn the_cart_summary_follows_the_lld_worked_examples() {
     assert_eq!(item["name"], "Wireless Headphones");
     let item_id = item["itemId"].as_str().unwrap().to_owned();
 
-    let three = app
-        .send_as(
-            "PUT",
-            &format!("/api/v1/cart/items/{item_id}"),
-            &jane,
-            json!({"quantity": 3}),
-        )
-        .await;
+    let three = app.update_cart_item(&jane, &item_id, 3).await;
     three.expect_status(200);
     assert_eq!(
         summary(&three),
@@ -77,9 +65,7 @@ async fn the_cart_summary_follows_the_lld_worked_examples() {
     let raw = serde_json::to_string(&summary(&three)).unwrap();
     assert!(raw.contains("\"shipping\":10.0"), "{raw}");
 
-    let removed = app
-        .send_as("DELETE", &format!("/api/v1/cart/items/{item_id}"), &jane, json!(null))
-        .await;
+    let removed = app.remove_cart_item(&jane, &item_id).await;
     removed.expect_status(200);
     assert_eq!(summary(&removed)["total"], json!(0.00));
     assert_eq!(removed.data()["items"], json!([]));
@@ -90,26 +76,19 @@ async fn prices_are_always_current_from_the_catalog() {
     let app = TestApp::spawn().await;
     let (admin, _, product) = shop_with_product(&app, 50.00, 10).await;
     let jane = app.customer(&email("jane")).await;
-    app.send_as("POST", "/api/v1/cart/items", &jane, json!({"productId": product}))
+    app.add_cart_item(&jane, json!({"productId": product}))
         .await
         .expect_status(201);
 
-    app.send_as(
-        "PATCH",
-        &format!("/api/v1/products/{product}"),
-        &admin,
-        json!({"price": 40.00}),
-    )
-    .await
-    .expect_status(200);
-
-    let cart = app.get_as("/api/v1/cart", &jane).await;
-    assert_eq!(cart.data()["items"][0]["price"], json!(40.00));
-    assert_eq!(summary(&cart)["subtotal"], json!(40.00));
-    app.send_as("DELETE", &format!("/api/v1/products/{product}"), &admin, json!(null))
+    app.update_product(&admin, &product, json!({"price": 40.00}))
         .await
         .expect_status(200);
-    let archived = app.get_as("/api/v1/cart", &jane).await;
+
+    let cart = app.get_cart(&jane).await;
+    assert_eq!(cart.data()["items"][0]["price"], json!(40.00));
+    assert_eq!(summary(&cart)["subtotal"], json!(40.00));
+    app.archive_product(&admin, &product).await.expect_status(200);
+    let archived = app.get_cart(&jane).await;
     assert_eq!(archived.data()["items"][0]["available"], false);
     assert_eq!(
         summary(&archived)["total"],
@@ -130,59 +109,30 @@ async fn bad_cart_operations_are_rejected_clearly() {
         .await;
 
     let unknown = app
-        .send_as(
-            "POST",
-            "/api/v1/cart/items",
-            &jane,
-            json!({"productId": "prod_01JD0000000000000000000000"}),
-        )
+        .add_cart_item(&jane, json!({"productId": "prod_01JD0000000000000000000000"}))
         .await;
     unknown.expect_status(404);
-    app.send_as(
-        "POST",
-        "/api/v1/cart/items",
-        &jane,
-        json!({"productId": draft["productId"]}),
-    )
-    .await
-    .expect_status(404);
+    app.add_cart_item(&jane, json!({"productId": draft["productId"]}))
+        .await
+        .expect_status(404);
     for quantity in [0, 100] {
         let bad = app
-            .send_as(
-                "POST",
-                "/api/v1/cart/items",
-                &jane,
-                json!({"productId": product, "quantity": quantity}),
-            )
+            .add_cart_item(&jane, json!({"productId": product, "quantity": quantity}))
             .await;
         bad.expect_status(400);
         assert_eq!(bad.bad_fields(), ["quantity"]);
     }
     let too_many = app
-        .send_as(
-            "POST",
-            "/api/v1/cart/items",
-            &jane,
-            json!({"productId": product, "quantity": 6}),
-        )
+        .add_cart_item(&jane, json!({"productId": product, "quantity": 6}))
         .await;
     too_many.expect_status(400);
     assert_eq!(too_many.code(), "BUS_001");
-    let no_variant = app
-        .send_as(
-            "POST",
-            "/api/v1/cart/items",
-            &jane,
-            json!({"productId": sized["productId"]}),
-        )
-        .await;
+    let no_variant = app.add_cart_item(&jane, json!({"productId": sized["productId"]})).await;
     no_variant.expect_status(400);
     assert_eq!(no_variant.bad_fields(), ["variantId"]);
     let variant = sized["variants"][0]["variantId"].clone();
     let with_variant = app
-        .send_as(
-            "POST",
-            "/api/v1/cart/items",
+        .add_cart_item(
             &jane,
             json!({"productId": sized["productId"], "variantId": variant, "quantity": 2}),
         )
@@ -191,35 +141,13 @@ async fn bad_cart_operations_are_rejected_clearly() {
     assert_eq!(with_variant.data()["items"][0]["options"]["Size"], "M");
 
     let mine = with_variant.data()["items"][0]["itemId"].as_str().unwrap().to_owned();
-    app.send_as(
-        "PUT",
-        &format!("/api/v1/cart/items/{mine}"),
-        &mallory,
-        json!({"quantity": 1}),
-    )
-    .await
-    .expect_status(404);
-    app.send_as("DELETE", &format!("/api/v1/cart/items/{mine}"), &mallory, json!(null))
-        .await
-        .expect_status(404);
-    let over = app
-        .send_as(
-            "PUT",
-            &format!("/api/v1/cart/items/{mine}"),
-            &jane,
-            json!({"quantity": 3}),
-        )
-        .await;
+    app.update_cart_item(&mallory, &mine, 1).await.expect_status(404);
+    app.remove_cart_item(&mallory, &mine).await.expect_status(404);
+    let over = app.update_cart_item(&jane, &mine, 3).await;
     assert_eq!(over.code(), "BUS_001");
-    let typo = app
-        .send_as("POST", "/api/v1/cart/items", &jane, json!({"product": product}))
-        .await;
+    let typo = app.add_cart_item(&jane, json!({"product": product})).await;
     typo.expect_status(400);
-    assert_eq!(
-        app.get_as("/api/v1/cart", &jane).await.data()["itemCount"],
-        2,
-        "nothing half-written"
-    );
+    assert_eq!(app.get_cart(&jane).await.data()["itemCount"], 2, "nothing half-written");
 }
 
 #[tokio::test]
@@ -227,14 +155,7 @@ async fn a_guest_cart_merges_into_the_customer_cart_capped_by_stock() {
     let app = TestApp::spawn().await;
     let (_, _, product) = shop_with_product(&app, 20.00, 5).await;
     let jane = app.customer(&email("jane")).await;
-    app.send_as(
-        "POST",
-        "/api/v1/cart/items",
-        &jane,
-        json!({"productId": product, "quantity": 3}),
-    )
-    .await
-    .expect_status(201);
+    app.add_to_cart(&jane, &product, 3).await;
 
     let guest = app
         .call(HttpCall::new("POST", "/api/v1/cart/items").json(&json!({"productId": product, "quantity": 4})))
@@ -280,55 +201,37 @@ async fn a_coupon_shows_its_discount_and_refuses_carts_it_does_not_fit() {
     let (admin, _, product) = shop_with_product(&app, 100.00, 10).await;
     let jane = app.customer(&email("jane")).await;
     let created = app
-        .send_as(
-            "POST",
-            "/api/v1/admin/coupons",
+        .create_coupon(
             &admin,
             json!({"code": "save10", "type": "PERCENTAGE", "value": 10, "minSubtotal": 150.00}),
         )
         .await;
     created.expect_status(201);
     assert_eq!(created.data()["code"], "SAVE10");
-    app.send_as(
-        "POST",
-        "/api/v1/admin/coupons",
-        &admin,
-        json!({"code": "SAVE10", "type": "FIXED", "value": 5}),
-    )
-    .await
-    .expect_status(409);
-    app.send_as(
-        "POST",
-        "/api/v1/admin/coupons",
-        &jane,
-        json!({"code": "MINE", "type": "FIXED", "value": 5}),
-    )
-    .await
-    .expect_status(403);
-    app.send_as("POST", "/api/v1/cart/items", &jane, json!({"productId": product}))
+    app.create_coupon(&admin, json!({"code": "SAVE10", "type": "FIXED", "value": 5}))
+        .await
+        .expect_status(409);
+    app.create_coupon(&jane, json!({"code": "MINE", "type": "FIXED", "value": 5}))
+        .await
+        .expect_status(403);
+    app.add_cart_item(&jane, json!({"productId": product}))
         .await
         .expect_status(201);
 
-    let too_small = app
-        .send_as("POST", "/api/v1/cart/coupon", &jane, json!({"code": "SAVE10"}))
-        .await;
+    let too_small = app.apply_coupon(&jane, "SAVE10").await;
     too_small.expect_status(400);
     assert_eq!(too_small.bad_fields(), ["code"]);
-    app.send_as("POST", "/api/v1/cart/items", &jane, json!({"productId": product}))
+    app.add_cart_item(&jane, json!({"productId": product}))
         .await
         .expect_status(201);
-    let applied = app
-        .send_as("POST", "/api/v1/cart/coupon", &jane, json!({"code": "save10"}))
-        .await;
+    let applied = app.apply_coupon(&jane, "save10").await;
     applied.expect_status(200);
     assert_eq!(
         summary(&applied),
         json!({"subtotal": 200.00, "discount": 20.00, "tax": 14.40, "shipping": 10.00, "total": 204.40})
     );
     assert_eq!(applied.data()["coupon"]["code"], "SAVE10");
-    let unknown = app
-        .send_as("POST", "/api/v1/cart/coupon", &jane, json!({"code": "NOPE1"}))
-        .await;
+    let unknown = app.apply_coupon(&jane, "NOPE1").await;
     assert_eq!(unknown.bad_fields(), ["code"]);
     let removed = app.send_as("DELETE", "/api/v1/cart/coupon", &jane, json!(null)).await;
     assert_eq!(summary(&removed)["discount"], json!(0.00));

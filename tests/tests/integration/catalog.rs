@@ -17,16 +17,12 @@ async fn a_product_is_read_by_id_or_slug_in_one_round_trip() {
         )
         .await;
     let id = created["productId"].as_str().unwrap().to_owned();
-    app.call(HttpCall::new("GET", "/api/v1/categories"))
-        .await
-        .expect_status(200);
+    app.list_categories().await.expect_status(200);
     app.reset_calls();
 
-    let by_id = app.call(HttpCall::new("GET", &format!("/api/v1/products/{id}"))).await;
+    let by_id = app.get_product(&id).await;
     assert_eq!(app.calls(), ["GetItem"]);
-    let by_slug = app
-        .call(HttpCall::new("GET", "/api/v1/products/techbrand-wireless-headphones"))
-        .await;
+    let by_slug = app.get_product("techbrand-wireless-headphones").await;
     assert_eq!(app.calls(), ["Query"]);
 
     by_id.expect_status(200);
@@ -60,25 +56,13 @@ async fn sku_and_slug_conflicts_are_409_naming_the_field() {
     .await;
 
     let same_sku = app
-        .send_as(
-            "POST",
-            "/api/v1/products",
-            &admin,
-            shop_tests::product_body(&category, json!({"sku": "dup-1"})),
-        )
+        .create_product(&admin, shop_tests::product_body(&category, json!({"sku": "dup-1"})))
         .await;
     let same_slug = app
-        .send_as(
-            "POST",
-            "/api/v1/products",
-            &admin,
-            shop_tests::product_body(&category, json!({"slug": "first"})),
-        )
+        .create_product(&admin, shop_tests::product_body(&category, json!({"slug": "first"})))
         .await;
     let same_variant_sku = app
-        .send_as(
-            "POST",
-            "/api/v1/products",
+        .create_product(
             &admin,
             shop_tests::product_body(
                 &category,
@@ -97,7 +81,7 @@ async fn sku_and_slug_conflicts_are_409_naming_the_field() {
         assert_eq!(response.code(), "RES_002");
         assert_eq!(response.bad_fields(), [field]);
     }
-    let list = app.call(HttpCall::new("GET", "/api/v1/products")).await;
+    let list = app.list_products("").await;
     assert_eq!(list.data()["pagination"]["totalItems"], 1, "nothing half-written");
 }
 
@@ -108,36 +92,19 @@ async fn a_customer_cannot_create_or_change_the_catalog() {
     let customer = app.customer(&email("customer")).await;
     let category = app.category(&admin, "Toys", None).await;
     let product = app.product(&admin, &category, json!({})).await;
-    let path = format!("/api/v1/products/{}", product["productId"].as_str().unwrap());
+    let id = product["productId"].as_str().unwrap();
 
     let attempts = [
-        app.send_as(
-            "POST",
-            "/api/v1/products",
-            &customer,
-            shop_tests::product_body(&category, json!({})),
-        )
-        .await,
-        app.send_as("PUT", &path, &customer, shop_tests::product_body(&category, json!({})))
+        app.create_product(&customer, shop_tests::product_body(&category, json!({})))
             .await,
-        app.send_as("PATCH", &path, &customer, json!({"price": 0.01})).await,
-        app.send_as("DELETE", &path, &customer, json!(null)).await,
-        app.send_as(
-            "PATCH",
-            &format!("{path}/stock"),
-            &customer,
-            json!({"set": 0, "reason": "mine"}),
-        )
-        .await,
-        app.send_as("POST", "/api/v1/categories", &customer, json!({"name": "Mine"}))
+        app.replace_product(&customer, id, shop_tests::product_body(&category, json!({})))
             .await,
-        app.send_as(
-            "DELETE",
-            &format!("/api/v1/categories/{category}"),
-            &customer,
-            json!(null),
-        )
-        .await,
+        app.update_product(&customer, id, json!({"price": 0.01})).await,
+        app.archive_product(&customer, id).await,
+        app.adjust_stock(&customer, id, json!({"set": 0, "reason": "mine"}))
+            .await,
+        app.create_category(&customer, json!({"name": "Mine"})).await,
+        app.delete_category(&customer, &category).await,
     ];
 
     for response in attempts {
@@ -148,7 +115,7 @@ async fn a_customer_cannot_create_or_change_the_catalog() {
         .call(HttpCall::new("POST", "/api/v1/products").json(&shop_tests::product_body(&category, json!({}))))
         .await;
     anonymous.expect_status(401);
-    let unchanged = app.call(HttpCall::new("GET", &path)).await;
+    let unchanged = app.get_product(id).await;
     assert_eq!(unchanged.data()["price"], json!(19.99));
 }
 
@@ -162,13 +129,11 @@ async fn draft_and_archived_products_are_invisible_to_customers() {
         .product(&admin, &category, json!({"status": "DRAFT", "slug": "secret-draft"}))
         .await;
     let active = app.product(&admin, &category, json!({})).await;
-    let draft_path = format!("/api/v1/products/{}", draft["productId"].as_str().unwrap());
+    let draft_id = draft["productId"].as_str().unwrap();
 
-    app.call(HttpCall::new("GET", &draft_path)).await.expect_status(404);
-    app.get_as("/api/v1/products/secret-draft", &customer)
-        .await
-        .expect_status(404);
-    let list = app.call(HttpCall::new("GET", "/api/v1/products")).await;
+    app.get_product(draft_id).await.expect_status(404);
+    app.get_product_as(&customer, "secret-draft").await.expect_status(404);
+    let list = app.list_products("").await;
     let ids: Vec<_> = list.data()["products"]
         .as_array()
         .unwrap()
@@ -176,26 +141,19 @@ async fn draft_and_archived_products_are_invisible_to_customers() {
         .map(|p| p["productId"].clone())
         .collect();
     assert_eq!(ids, [active["productId"].clone()]);
-    let asked = app.get_as("/api/v1/products?status=DRAFT", &customer).await;
+    let asked = app.list_products_as(&customer, "status=DRAFT").await;
     asked.expect_status(403);
 
-    let as_admin = app.get_as(&draft_path, &admin).await;
+    let as_admin = app.get_product_as(&admin, draft_id).await;
     as_admin.expect_status(200);
     assert_eq!(as_admin.header("cache-control"), Some("private, no-store"));
-    let drafts = app.get_as("/api/v1/products?status=DRAFT", &admin).await;
+    let drafts = app.list_products_as(&admin, "status=DRAFT").await;
     assert_eq!(drafts.data()["pagination"]["totalItems"], 1);
 
-    let archived = app
-        .send_as(
-            "DELETE",
-            &format!("/api/v1/products/{}", active["productId"].as_str().unwrap()),
-            &admin,
-            json!(null),
-        )
-        .await;
+    let archived = app.archive_product(&admin, active["productId"].as_str().unwrap()).await;
     archived.expect_status(200);
     assert_eq!(archived.data()["status"], "ARCHIVED");
-    let list = app.call(HttpCall::new("GET", "/api/v1/products")).await;
+    let list = app.list_products("").await;
     assert_eq!(list.data()["pagination"]["totalItems"], 0);
 }
 
@@ -205,16 +163,10 @@ async fn stock_never_goes_below_zero_under_concurrent_adjustments() {
     let admin = app.admin(&email("admin")).await;
     let category = app.category(&admin, "Flash Sale", None).await;
     let product = app.product(&admin, &category, json!({"stock": 10})).await;
-    let path = format!("/api/v1/products/{}/stock", product["productId"].as_str().unwrap());
+    let id = product["productId"].as_str().unwrap();
 
-    let attempts = (0..25).map(|_| {
-        app.send_as(
-            "PATCH",
-            &path,
-            &admin,
-            json!({"adjust": -1, "reason": "sold at the counter"}),
-        )
-    });
+    let attempts =
+        (0..25).map(|_| app.adjust_stock(&admin, id, json!({"adjust": -1, "reason": "sold at the counter"})));
     let responses = futures::future::join_all(attempts).await;
 
     let succeeded = responses.iter().filter(|r| r.status == 200).count();
@@ -225,15 +177,10 @@ async fn stock_never_goes_below_zero_under_concurrent_adjustments() {
         "{:?}",
         refused.first().map(|r| &r.body)
     );
-    let detail = app
-        .call(HttpCall::new(
-            "GET",
-            &format!("/api/v1/products/{}", product["productId"].as_str().unwrap()),
-        ))
-        .await;
+    let detail = app.get_product(id).await;
     assert_eq!(detail.data()["inventory"], 0);
     assert_eq!(detail.data()["inStock"], false);
-    let history = app.get_as(&format!("{path}/history"), &admin).await;
+    let history = app.stock_history(&admin, id).await;
     let changes = history.data()["changes"].as_array().unwrap();
     assert_eq!(changes.len(), 11, "opening stock and ten sales, every change recorded");
     assert_eq!(changes.iter().map(|c| c["delta"].as_i64().unwrap()).sum::<i64>(), 0);
@@ -255,7 +202,6 @@ async fn stock_is_set_or_adjusted_per_variant_and_recorded() {
         )
         .await;
     let id = product["productId"].as_str().unwrap();
-    let path = format!("/api/v1/products/{id}/stock");
     let medium = product["variants"]
         .as_array()
         .unwrap()
@@ -266,15 +212,14 @@ async fn stock_is_set_or_adjusted_per_variant_and_recorded() {
     assert_eq!(product["inventory"], 7);
 
     let without_variant = app
-        .send_as("PATCH", &path, &admin, json!({"adjust": 5, "reason": "restock"}))
+        .adjust_stock(&admin, id, json!({"adjust": 5, "reason": "restock"}))
         .await;
     without_variant.expect_status(400);
     assert_eq!(without_variant.bad_fields(), ["variantId"]);
     let set = app
-        .send_as(
-            "PATCH",
-            &path,
+        .adjust_stock(
             &admin,
+            id,
             json!({"variantId": medium["variantId"], "set": 10, "reason": "stock count"}),
         )
         .await;
@@ -284,20 +229,15 @@ async fn stock_is_set_or_adjusted_per_variant_and_recorded() {
         (Some(10), Some(13))
     );
     let both = app
-        .send_as("PATCH", &path, &admin, json!({"set": 1, "adjust": 1, "reason": "x"}))
+        .adjust_stock(&admin, id, json!({"set": 1, "adjust": 1, "reason": "x"}))
         .await;
     both.expect_status(400);
     let no_reason = app
-        .send_as(
-            "PATCH",
-            &path,
-            &admin,
-            json!({"variantId": medium["variantId"], "adjust": 1}),
-        )
+        .adjust_stock(&admin, id, json!({"variantId": medium["variantId"], "adjust": 1}))
         .await;
     assert_eq!(no_reason.bad_fields(), ["reason"]);
 
-    let history = app.get_as(&format!("{path}/history"), &admin).await;
+    let history = app.stock_history(&admin, id).await;
     let latest = &history.data()["changes"][0];
     assert_eq!(
         (latest["delta"].as_i64(), latest["stockAfter"].as_i64()),
@@ -312,7 +252,8 @@ async fn a_matching_etag_gets_304_and_reads_are_cacheable() {
     let admin = app.admin(&email("admin")).await;
     let category = app.category(&admin, "Garden", None).await;
     let product = app.product(&admin, &category, json!({})).await;
-    let path = format!("/api/v1/products/{}", product["productId"].as_str().unwrap());
+    let id = product["productId"].as_str().unwrap();
+    let path = format!("/api/v1/products/{id}");
 
     for (target, max_age) in [
         (path.as_str(), 300),
@@ -338,13 +279,8 @@ async fn a_matching_etag_gets_304_and_reads_are_cacheable() {
         stale.expect_status(200);
     }
 
-    let before = app
-        .call(HttpCall::new("GET", &path))
-        .await
-        .header("etag")
-        .unwrap()
-        .to_owned();
-    app.send_as("PATCH", &path, &admin, json!({"price": 24.99}))
+    let before = app.get_product(id).await.header("etag").unwrap().to_owned();
+    app.update_product(&admin, id, json!({"price": 24.99}))
         .await
         .expect_status(200);
     let after = app
@@ -367,7 +303,7 @@ async fn categories_form_a_tree_and_a_category_lists_its_subtree() {
     app.product(&admin, &audio, json!({"name": "Audio Cable"})).await;
     app.product(&admin, &kitchen, json!({"name": "Pan"})).await;
 
-    let tree = app.call(HttpCall::new("GET", "/api/v1/categories")).await;
+    let tree = app.list_categories().await;
     tree.expect_status(200);
     let roots = tree.data()["categories"].as_array().unwrap();
     assert_eq!(
@@ -377,9 +313,7 @@ async fn categories_form_a_tree_and_a_category_lists_its_subtree() {
     assert_eq!(roots[0]["children"][0]["children"][0]["slug"], "headphones");
     assert_eq!(roots[0]["children"][0]["children"][0]["level"], 3);
 
-    let page = app
-        .call(HttpCall::new("GET", "/api/v1/categories/electronics?limit=1"))
-        .await;
+    let page = app.get_category("electronics", "limit=1").await;
     page.expect_status(200);
     assert_eq!(page.data()["category"]["name"], "Electronics");
     assert_eq!(
@@ -390,38 +324,20 @@ async fn categories_form_a_tree_and_a_category_lists_its_subtree() {
     assert_eq!(page.data()["products"].as_array().unwrap().len(), 1);
 
     let duplicate = app
-        .send_as(
-            "POST",
-            "/api/v1/categories",
-            &admin,
-            json!({"name": "Audio again", "slug": "audio"}),
-        )
+        .create_category(&admin, json!({"name": "Audio again", "slug": "audio"}))
         .await;
     duplicate.expect_status(409);
     assert_eq!(duplicate.bad_fields(), ["slug"]);
-    let busy = app
-        .send_as("DELETE", "/api/v1/categories/audio", &admin, json!(null))
-        .await;
+    let busy = app.delete_category(&admin, "audio").await;
     busy.expect_status(409);
     assert_eq!(busy.code(), "RES_004");
     assert!(busy.body["error"]["message"].as_str().unwrap().contains("1 product"));
-    let parent = app
-        .send_as(
-            "DELETE",
-            &format!("/api/v1/categories/{electronics}"),
-            &admin,
-            json!(null),
-        )
-        .await;
+    let parent = app.delete_category(&admin, &electronics).await;
     parent.expect_status(409);
 
     let empty = app.category(&admin, "Empty Leaf", Some(&kitchen)).await;
-    app.send_as("DELETE", &format!("/api/v1/categories/{empty}"), &admin, json!(null))
-        .await
-        .expect_status(200);
-    app.call(HttpCall::new("GET", "/api/v1/categories/empty-leaf"))
-        .await
-        .expect_status(404);
+    app.delete_category(&admin, &empty).await.expect_status(200);
+    app.get_category("empty-leaf", "").await.expect_status(404);
     let renamed = app
         .send_as(
             "PUT",
@@ -431,9 +347,7 @@ async fn categories_form_a_tree_and_a_category_lists_its_subtree() {
         )
         .await;
     renamed.expect_status(200);
-    let hidden = app
-        .call(HttpCall::new("GET", "/api/v1/products?category=kitchen"))
-        .await;
+    let hidden = app.list_products("category=kitchen").await;
     hidden.expect_status(400);
     assert_eq!(hidden.bad_fields(), ["category"]);
 }
@@ -464,12 +378,7 @@ async fn listing_filters_sorts_and_paginates_as_the_lld_says() {
     .await;
     app.reset_calls();
 
-    let all = app
-        .call(HttpCall::new(
-            "GET",
-            "/api/v1/products?sortBy=price&sortOrder=asc&limit=3",
-        ))
-        .await;
+    let all = app.list_products("sortBy=price&sortOrder=asc&limit=3").await;
     let calls = app.calls();
     assert!(calls.iter().all(|c| c == "Query") && calls.len() <= 5, "{calls:?}");
     let names = |r: &shop_tests::TestResponse| {
@@ -487,20 +396,12 @@ async fn listing_filters_sorts_and_paginates_as_the_lld_says() {
     );
 
     let filtered = app
-        .call(HttpCall::new(
-            "GET",
-            "/api/v1/products?category=outdoor&minPrice=30&maxPrice=250&brand=northpeak",
-        ))
+        .list_products("category=outdoor&minPrice=30&maxPrice=250&brand=northpeak")
         .await;
     assert_eq!(names(&filtered).len(), 2);
-    let in_stock = app
-        .call(HttpCall::new(
-            "GET",
-            "/api/v1/products?category=outdoor&inStock=true&sortBy=name",
-        ))
-        .await;
+    let in_stock = app.list_products("category=outdoor&inStock=true&sortBy=name").await;
     assert_eq!(names(&in_stock), ["Alpha Tent", "Gamma Lamp"]);
-    let featured = app.call(HttpCall::new("GET", "/api/v1/products?featured=true")).await;
+    let featured = app.list_products("featured=true").await;
     assert_eq!(names(&featured), ["Alpha Tent"]);
     let facets = &all.data()["facets"];
     assert_eq!(
@@ -509,10 +410,7 @@ async fn listing_filters_sorts_and_paginates_as_the_lld_says() {
     );
 
     let bad = app
-        .call(HttpCall::new(
-            "GET",
-            "/api/v1/products?minPrice=abc&sortBy=colour&sortOrder=up&limit=0",
-        ))
+        .list_products("minPrice=abc&sortBy=colour&sortOrder=up&limit=0")
         .await;
     bad.expect_status(400);
     let mut fields = bad.bad_fields();
@@ -532,15 +430,10 @@ async fn editing_a_product_is_optimistic_and_moves_its_markers() {
             json!({"slug": "blue-mug", "sku": "MUG-1", "stock": 7}),
         )
         .await;
-    let path = format!("/api/v1/products/{}", product["productId"].as_str().unwrap());
+    let id = product["productId"].as_str().unwrap();
 
     let renamed = app
-        .send_as(
-            "PATCH",
-            &path,
-            &admin,
-            json!({"slug": "navy-mug", "sku": "MUG-NAVY", "version": 1}),
-        )
+        .update_product(&admin, id, json!({"slug": "navy-mug", "sku": "MUG-NAVY", "version": 1}))
         .await;
     renamed.expect_status(200);
     assert_eq!(
@@ -548,25 +441,20 @@ async fn editing_a_product_is_optimistic_and_moves_its_markers() {
         (Some(2), Some(7))
     );
     let stale = app
-        .send_as("PATCH", &path, &admin, json!({"name": "Late", "version": 1}))
+        .update_product(&admin, id, json!({"name": "Late", "version": 1}))
         .await;
     stale.expect_status(409);
     assert_eq!(stale.code(), "RES_003");
 
     app.product(&admin, &category, json!({"slug": "blue-mug", "sku": "MUG-1"}))
         .await;
-    app.call(HttpCall::new("GET", "/api/v1/products/navy-mug"))
-        .await
-        .expect_status(200);
-    app.call(HttpCall::new("GET", "/api/v1/products/blue-mug"))
-        .await
-        .expect_status(200);
+    app.get_product("navy-mug").await.expect_status(200);
+    app.get_product("blue-mug").await.expect_status(200);
 
     let replaced = app
-        .send_as(
-            "PUT",
-            &path,
+        .replace_product(
             &admin,
+            id,
             shop_tests::product_body(
                 &category,
                 json!({"name": "Navy Mug", "slug": "navy-mug", "sku": "MUG-NAVY", "stock": null}),
@@ -575,10 +463,10 @@ async fn editing_a_product_is_optimistic_and_moves_its_markers() {
         .await;
     replaced.expect_status(200);
     assert_eq!(replaced.data()["inventory"], 7, "a content edit never changes stock");
-    let with_stock = app.send_as("PATCH", &path, &admin, json!({"stock": 100})).await;
+    let with_stock = app.update_product(&admin, id, json!({"stock": 100})).await;
     with_stock.expect_status(400);
     assert_eq!(with_stock.bad_fields(), ["stock"]);
-    let compare = app.send_as("PATCH", &path, &admin, json!({"comparePrice": 1.00})).await;
+    let compare = app.update_product(&admin, id, json!({"comparePrice": 1.00})).await;
     assert_eq!(compare.bad_fields(), ["comparePrice"]);
 }
 
@@ -596,7 +484,7 @@ async fn a_variant_with_stock_cannot_be_dropped_and_active_products_are_archived
             {"sku": "SHIRT-M", "options": {"Size": "M"}}]}),
         )
         .await;
-    let path = format!("/api/v1/products/{}", product["productId"].as_str().unwrap());
+    let id = product["productId"].as_str().unwrap();
     let small = product["variants"]
         .as_array()
         .unwrap()
@@ -613,20 +501,18 @@ async fn a_variant_with_stock_cannot_be_dropped_and_active_products_are_archived
         .clone();
 
     let dropping = app
-        .send_as(
-            "PATCH",
-            &path,
+        .update_product(
             &admin,
+            id,
             json!({"variants": [{"variantId": medium, "sku": "SHIRT-M", "options": {"Size": "M"}}]}),
         )
         .await;
     dropping.expect_status(400);
     assert_eq!(dropping.bad_fields(), ["variants"]);
     let kept = app
-        .send_as(
-            "PATCH",
-            &path,
+        .update_product(
             &admin,
+            id,
             json!({"variants": [
             {"variantId": small, "sku": "SHIRT-S", "options": {"Size": "S"}},
             {"sku": "SHIRT-L", "options": {"Size": "L"}, "price": 24.5}]}),
@@ -642,17 +528,11 @@ async fn a_variant_with_stock_cannot_be_dropped_and_active_products_are_archived
     assert_eq!(skus, ["SHIRT-L", "SHIRT-S"]);
     assert_eq!(kept.data()["inventory"], 2);
 
-    let gone = app
-        .send_as("DELETE", &format!("{path}?permanent=true"), &admin, json!(null))
-        .await;
+    let gone = app.delete_product_permanently(&admin, id).await;
     gone.expect_status(409);
-    app.send_as("DELETE", &path, &admin, json!(null))
-        .await
-        .expect_status(200);
-    app.send_as("DELETE", &format!("{path}?permanent=true"), &admin, json!(null))
-        .await
-        .expect_status(200);
-    app.get_as(&path, &admin).await.expect_status(404);
+    app.archive_product(&admin, id).await.expect_status(200);
+    app.delete_product_permanently(&admin, id).await.expect_status(200);
+    app.get_product_as(&admin, id).await.expect_status(404);
     app.product(&admin, &category, json!({"sku": "SHIRT-M"})).await;
 }
 
@@ -670,18 +550,14 @@ async fn each_catalog_endpoint_stays_within_its_round_trip_budget() {
     };
     // The category tree is cached per warm function; measure with it warm.
     let warm = || async {
-        app.call(HttpCall::new("GET", "/api/v1/categories")).await;
+        app.list_categories().await;
         app.reset_calls();
     };
 
     app.reset_calls();
-    app.call(HttpCall::new("GET", "/api/v1/categories"))
-        .await
-        .expect_status(200);
+    app.list_categories().await.expect_status(200);
     assert_eq!(app.calls(), ["Query"], "categories, cold");
-    app.call(HttpCall::new("GET", "/api/v1/categories"))
-        .await
-        .expect_status(200);
+    app.list_categories().await.expect_status(200);
     assert!(
         app.calls().is_empty(),
         "categories, warm: served from the function's cache"
@@ -751,11 +627,7 @@ async fn each_catalog_endpoint_stays_within_its_round_trip_budget() {
 
     warm().await;
     let created = app
-        .call(
-            HttpCall::new("POST", "/api/v1/products")
-                .header("authorization", &admin.bearer())
-                .json(&shop_tests::product_body(&category, json!({}))),
-        )
+        .create_product(&admin, shop_tests::product_body(&category, json!({})))
         .await;
     created.expect_status(201);
     assert_eq!(
@@ -772,12 +644,7 @@ async fn product_bodies_name_unknown_fields_and_put_replaces_the_descriptive_one
     let category = app.category(&admin, "Cameras", None).await;
 
     let typo = app
-        .send_as(
-            "POST",
-            "/api/v1/products",
-            &admin,
-            shop_tests::product_body(&category, json!({"colour": "red"})),
-        )
+        .create_product(&admin, shop_tests::product_body(&category, json!({"colour": "red"})))
         .await;
     typo.expect_status(400);
     assert_eq!(typo.bad_fields(), ["colour"]);
@@ -789,13 +656,12 @@ async fn product_bodies_name_unknown_fields_and_put_replaces_the_descriptive_one
         )
         .await;
     assert_eq!(lld_shape["inventory"], 50, "the LLD's `inventory` is the opening stock");
-    let path = format!("/api/v1/products/{}", lld_shape["productId"].as_str().unwrap());
+    let id = lld_shape["productId"].as_str().unwrap();
 
     let replaced = app
-        .send_as(
-            "PUT",
-            &path,
+        .replace_product(
             &admin,
+            id,
             shop_tests::product_body(
                 &category,
                 json!({"sku": lld_shape["sku"], "stock": null, "name": "Replaced"}),
@@ -811,30 +677,17 @@ async fn product_bodies_name_unknown_fields_and_put_replaces_the_descriptive_one
     assert_eq!(replaced.data()["inventory"], 50);
 
     let ceiling = app
-        .send_as(
-            "PATCH",
-            &format!("{path}/stock"),
-            &admin,
-            json!({"adjust": 999_990, "reason": "too many"}),
-        )
+        .adjust_stock(&admin, id, json!({"adjust": 999_990, "reason": "too many"}))
         .await;
     ceiling.expect_status(400);
     assert_eq!(ceiling.bad_fields(), ["adjust"]);
     let search = app
-        .post(
-            "/api/v1/products/search",
-            json!({"query": "x", "filters": {"minPrice": "cheap", "colour": "red"}, "limit": 0}),
-        )
+        .search(json!({"query": "x", "filters": {"minPrice": "cheap", "colour": "red"}, "limit": 0}))
         .await;
     search.expect_status(400);
     let mut fields = search.bad_fields();
     fields.sort();
     assert_eq!(fields, ["filters.colour", "filters.minPrice", "limit"]);
-    let reviews = app
-        .call(HttpCall::new(
-            "GET",
-            "/api/v1/products/prod_01JD0000000000000000000000/reviews",
-        ))
-        .await;
+    let reviews = app.list_reviews("prod_01JD0000000000000000000000", "").await;
     reviews.expect_status(404);
 }

@@ -2,7 +2,7 @@
 //! gets the documented status from its function.
 
 use serde_json::Value;
-use shop_tests::{TestApp, email};
+use shop_tests::{TestApp, checkout_body, email};
 
 /// `(file, event)` for each named file of `events/`.
 macro_rules! events {
@@ -507,14 +507,7 @@ async fn each_cart_orders_and_admin_event_gets_its_documented_status() {
         200,
     );
 
-    app.send_as(
-        "POST",
-        "/api/v1/cart/items",
-        &jane,
-        serde_json::json!({"productId": product, "quantity": 2}),
-    )
-    .await
-    .expect_status(201);
+    app.add_to_cart(&jane, &product, 2).await;
     let ordering = [
         ("ACCESS_TOKEN", jane.access_token.as_str()),
         ("IDEMPOTENCY_KEY", "events-order-1"),
@@ -647,23 +640,8 @@ async fn each_payments_notifications_and_report_event_gets_its_documented_status
     let product = app
         .product(&admin, &category, serde_json::json!({"price": 20.00, "stock": 20}))
         .await;
-    app.send_as(
-        "POST",
-        "/api/v1/cart/items",
-        &jane,
-        serde_json::json!({"productId": product["productId"], "quantity": 1}),
-    )
-    .await
-    .expect_status(201);
-    let address = serde_json::json!({"street": "123 Main St", "city": "New York", "state": "NY", "zipCode": "10001", "country": "USA"});
-    let order = app
-        .send_as(
-            "POST",
-            "/api/v1/orders",
-            &jane,
-            serde_json::json!({"shippingAddress": address, "billingAddress": address, "paymentMethod": {"type": "credit_card", "token": "tok_visa_1234"}}),
-        )
-        .await;
+    app.add_to_cart(&jane, product["productId"].as_str().unwrap(), 1).await;
+    let order = app.checkout(&jane, checkout_body()).await;
     order.expect_status(201);
     let order = order.data()["orderId"].as_str().unwrap().to_owned();
     app.run_consumer("InventoryReservationQueue", "inventory-reservation")
@@ -711,7 +689,7 @@ async fn each_payments_notifications_and_report_event_gets_its_documented_status
         .await
         .unwrap();
     assert!(response.batch_item_failures.is_empty(), "order-fulfillment-sqs.json");
-    let processing = app.get_as(&format!("/api/v1/orders/{order}"), &jane).await;
+    let processing = app.get_order(&jane, &order).await;
     assert_eq!(processing.data()["status"], "processing");
 
     let as_admin = [

@@ -75,10 +75,9 @@ async fn a_payment_report_arriving_after_a_partial_refund_refunds_nothing_more()
 
     // Shipped, the order ignores the report just as well.
     app.run_consumer("OrderFulfillmentQueue", "order-fulfillment").await;
-    app.send_as(
-        "PATCH",
-        &format!("/api/v1/orders/{order}/status"),
+    app.change_order_status(
         &admin,
+        &order,
         json!({"status": "shipped", "carrier": "UPS", "trackingNumber": "1Z999"}),
     )
     .await
@@ -221,9 +220,7 @@ async fn a_refund_asked_while_the_queue_is_unreachable_is_made_once_it_is_back()
     let (order, payment) = app.paid_order(&jane, &product, 1).await;
     app.pump_outbox().await;
 
-    app.send_as("POST", &format!("/api/v1/orders/{order}/cancel"), &jane, json!({}))
-        .await
-        .expect_status(200);
+    app.cancel_order(&jane, &order).await.expect_status(200);
     // The dispatcher cannot reach SQS: the refund request stays in the outbox.
     let unreachable = app.with_sqs_at("http://127.0.0.1:9").await;
     let failed = unreachable.poll_once().await.unwrap();
@@ -277,7 +274,7 @@ async fn reads_left_unprocessed_by_a_throttled_table_fail_instead_of_losing_prod
         .await;
     assert_eq!(checkout.status(), 503);
 
-    let intact = app.get_as("/api/v1/cart", &jane).await;
+    let intact = app.get_cart(&jane).await;
     intact.expect_status(200);
     assert_eq!(
         intact.data()["items"].as_array().unwrap().len(),
@@ -335,10 +332,9 @@ async fn each_order_and_payment_change_costs_its_documented_round_trips() {
         "fulfilment: the order, one transaction with the purchases"
     );
 
-    app.send_as(
-        "PATCH",
-        &format!("/api/v1/orders/{order}/status"),
+    app.change_order_status(
         &admin,
+        &order,
         json!({"status": "shipped", "carrier": "UPS", "trackingNumber": "1Z"}),
     )
     .await
@@ -347,9 +343,7 @@ async fn each_order_and_payment_change_costs_its_documented_round_trips() {
 
     let other = app.reserved_order(&jane, &product, 1).await;
     app.reset_calls();
-    app.send_as("POST", &format!("/api/v1/orders/{other}/cancel"), &jane, json!({}))
-        .await
-        .expect_status(200);
+    app.cancel_order(&jane, &other).await.expect_status(200);
     assert_eq!(
         app.calls(),
         ["GetItem", "TransactWriteItems"],

@@ -2,64 +2,19 @@ use serde_json::{Value, json};
 use shop::domain::{OrderId, Timestamp};
 use shop::messages::{InventoryAction, InventoryMessage};
 use shop_local::HttpCall;
-use shop_tests::{Session, TestApp, email, sqs_event};
-
-const ADDRESS: &str =
-    r#"{"street": "123 Main St", "city": "New York", "state": "NY", "zipCode": "10001", "country": "USA"}"#;
-
-pub(crate) fn checkout_body() -> Value {
-    let address: Value = serde_json::from_str(ADDRESS).unwrap();
-    json!({"shippingAddress": address, "billingAddress": address, "paymentMethod": {"type": "credit_card", "token": "tok_visa_1234"}})
-}
-
-pub(crate) async fn product(app: &TestApp, admin: &Session, price: f64, stock: i64) -> String {
-    let category = app.category(admin, &format!("Cat {}", ulid::Ulid::new()), None).await;
-    let product = app
-        .product(
-            admin,
-            &category,
-            json!({"name": "Wireless Headphones", "price": price, "stock": stock}),
-        )
-        .await;
-    product["productId"].as_str().unwrap().to_owned()
-}
-
-pub(crate) async fn fill_cart(app: &TestApp, customer: &Session, product: &str, quantity: u32) {
-    app.send_as(
-        "POST",
-        "/api/v1/cart/items",
-        customer,
-        json!({"productId": product, "quantity": quantity}),
-    )
-    .await
-    .expect_status(201);
-}
-
-pub(crate) async fn stock_of(app: &TestApp, product: &str) -> i64 {
-    app.call(HttpCall::new("GET", &format!("/api/v1/products/{product}")))
-        .await
-        .data()["inventory"]
-        .as_i64()
-        .unwrap()
-}
-
-pub(crate) async fn order_of(app: &TestApp, customer: &Session, order: &str) -> Value {
-    let response = app.get_as(&format!("/api/v1/orders/{order}"), customer).await;
-    response.expect_status(200);
-    response.data().clone()
-}
+use shop_tests::{TestApp, checkout_body, email, sqs_event};
 
 #[tokio::test]
 async fn checkout_creates_the_lld_order_clears_the_cart_and_reserves_the_stock() {
     let app = TestApp::spawn().await;
     let admin = app.admin(&email("admin")).await;
     let jane = app.customer(&email("jane")).await;
-    let product = product(&app, &admin, 99.99, 10).await;
-    fill_cart(&app, &jane, &product, 2).await;
+    let product = app.product_for_sale(&admin, 99.99, 10).await;
+    app.add_to_cart(&jane, &product, 2).await;
     app.drain_queue("NotificationsQueue").await;
     app.reset_calls();
 
-    let created = app.send_as("POST", "/api/v1/orders", &jane, checkout_body()).await;
+    let created = app.checkout(&jane, checkout_body()).await;
 
     created.expect_status(201);
     let calls = app.calls();
@@ -82,21 +37,17 @@ async fn checkout_creates_the_lld_order_clears_the_cart_and_reserves_the_stock()
     assert_eq!(order["shippingAddress"]["city"], "New York");
     assert!(order["estimatedDelivery"].is_string());
     assert_eq!(order["reservation"]["status"], "PENDING");
-    assert_eq!(
-        app.get_as("/api/v1/cart", &jane).await.data()["itemCount"],
-        0,
-        "the cart is cleared"
-    );
+    assert_eq!(app.get_cart(&jane).await.data()["itemCount"], 0, "the cart is cleared");
 
     let delivered = app
         .run_consumer("InventoryReservationQueue", "inventory-reservation")
         .await;
     assert_eq!((delivered.received, delivered.failed), (1, 0));
     let id = order["orderId"].as_str().unwrap();
-    let reserved = order_of(&app, &jane, id).await;
+    let reserved = app.order_of(&jane, id).await;
     assert_eq!(reserved["reservation"]["status"], "RESERVED");
     assert!(reserved["reservation"]["expiresAt"].is_string());
-    assert_eq!(stock_of(&app, &product).await, 8);
+    assert_eq!(app.stock_of(&product).await, 8);
     let notes = app.drain_queue("NotificationsQueue").await;
     assert!(
         notes
@@ -104,7 +55,7 @@ async fn checkout_creates_the_lld_order_clears_the_cart_and_reserves_the_stock()
             .any(|n| n["type"] == "order_status" && n["status"] == "pending" && n["orderId"] == id)
     );
 
-    let list = app.get_as("/api/v1/orders", &jane).await;
+    let list = app.list_orders(&jane).await;
     assert_eq!(
         list.data()["orders"][0],
         json!({"orderId": id, "status": "pending", "total": 225.97, "itemCount": 2,
@@ -118,8 +69,8 @@ async fn an_idempotency_key_returns_the_same_order_and_refuses_another_body() {
     let app = TestApp::spawn().await;
     let admin = app.admin(&email("admin")).await;
     let jane = app.customer(&email("jane")).await;
-    let product = product(&app, &admin, 10.00, 10).await;
-    fill_cart(&app, &jane, &product, 1).await;
+    let product = app.product_for_sale(&admin, 10.00, 10).await;
+    app.add_to_cart(&jane, &product, 1).await;
     let send = |body: Value| {
         app.call(
             HttpCall::new("POST", "/api/v1/orders")
@@ -141,11 +92,8 @@ async fn an_idempotency_key_returns_the_same_order_and_refuses_another_body() {
     assert_eq!(retry.header("idempotent-replayed"), Some("true"));
     conflicting.expect_status(409);
     assert_eq!(conflicting.bad_fields(), ["Idempotency-Key"]);
-    assert_eq!(
-        app.get_as("/api/v1/orders", &jane).await.data()["pagination"]["totalItems"],
-        1
-    );
-    let empty = app.send_as("POST", "/api/v1/orders", &jane, checkout_body()).await;
+    assert_eq!(app.list_orders(&jane).await.data()["pagination"]["totalItems"], 1);
+    let empty = app.checkout(&jane, checkout_body()).await;
     empty.expect_status(400);
     assert_eq!(empty.code(), "BUS_002");
 }
@@ -154,19 +102,14 @@ async fn an_idempotency_key_returns_the_same_order_and_refuses_another_body() {
 async fn fifty_buyers_racing_for_ten_units_never_oversell() {
     let app = TestApp::spawn().await;
     let admin = app.admin(&email("admin")).await;
-    let product = product(&app, &admin, 5.00, 10).await;
+    let product = app.product_for_sale(&admin, 5.00, 10).await;
     let buyers = futures::future::join_all((0..50).map(|n| {
         let app = &app;
         async move { app.customer(&email(&format!("buyer{n}"))).await }
     }))
     .await;
-    futures::future::join_all(buyers.iter().map(|b| fill_cart(&app, b, &product, 1))).await;
-    let orders = futures::future::join_all(
-        buyers
-            .iter()
-            .map(|b| app.send_as("POST", "/api/v1/orders", b, checkout_body())),
-    )
-    .await;
+    futures::future::join_all(buyers.iter().map(|b| app.add_to_cart(b, &product, 1))).await;
+    let orders = futures::future::join_all(buyers.iter().map(|b| app.checkout(b, checkout_body()))).await;
     assert!(orders.iter().all(|o| o.status == 201));
 
     // Five consumers at once, as the event source's concurrency allows.
@@ -180,7 +123,7 @@ async fn fifty_buyers_racing_for_ten_units_never_oversell() {
     let mut reserved = 0;
     let mut sold_out = 0;
     for (buyer, order) in buyers.iter().zip(&orders) {
-        let order = order_of(&app, buyer, order.data()["orderId"].as_str().unwrap()).await;
+        let order = app.order_of(buyer, order.data()["orderId"].as_str().unwrap()).await;
         match (order["status"].as_str(), order["reservation"]["status"].as_str()) {
             (Some("pending"), Some("RESERVED")) => reserved += 1,
             (Some("cancelled"), Some("FAILED")) => {
@@ -191,7 +134,7 @@ async fn fifty_buyers_racing_for_ten_units_never_oversell() {
         }
     }
     assert_eq!((reserved, sold_out), (10, 40));
-    assert_eq!(stock_of(&app, &product).await, 0);
+    assert_eq!(app.stock_of(&product).await, 0);
 }
 
 #[tokio::test]
@@ -199,9 +142,9 @@ async fn each_inventory_message_delivered_three_times_changes_the_state_once() {
     let app = TestApp::spawn().await;
     let admin = app.admin(&email("admin")).await;
     let jane = app.customer(&email("jane")).await;
-    let product = product(&app, &admin, 5.00, 10).await;
-    fill_cart(&app, &jane, &product, 3).await;
-    let order = app.send_as("POST", "/api/v1/orders", &jane, checkout_body()).await;
+    let product = app.product_for_sale(&admin, 5.00, 10).await;
+    app.add_to_cart(&jane, &product, 3).await;
+    let order = app.checkout(&jane, checkout_body()).await;
     let id = OrderId::parse(order.data()["orderId"].as_str().unwrap()).unwrap();
     app.drain_queue("InventoryReservationQueue").await;
     let deliver = |action: InventoryAction| {
@@ -219,18 +162,18 @@ async fn each_inventory_message_delivered_three_times_changes_the_state_once() {
     };
 
     deliver(InventoryAction::Reserve { order_id: id }).await;
-    assert_eq!(stock_of(&app, &product).await, 7, "reserved once");
-    let cancel = format!("/api/v1/orders/{id}/cancel");
-    app.send_as("POST", &cancel, &jane, json!({})).await.expect_status(200);
-    app.send_as("POST", &cancel, &jane, json!({})).await.expect_status(400);
-    assert_eq!(stock_of(&app, &product).await, 10, "released once");
+    assert_eq!(app.stock_of(&product).await, 7, "reserved once");
+    let order = id.to_string();
+    app.cancel_order(&jane, &order).await.expect_status(200);
+    app.cancel_order(&jane, &order).await.expect_status(400);
+    assert_eq!(app.stock_of(&product).await, 10, "released once");
     deliver(InventoryAction::Reserve { order_id: id }).await;
     assert_eq!(
-        stock_of(&app, &product).await,
+        app.stock_of(&product).await,
         10,
         "a late reserve after the release changes nothing"
     );
-    let detail = order_of(&app, &jane, &id.to_string()).await;
+    let detail = app.order_of(&jane, &order).await;
     assert_eq!(
         (detail["status"].as_str(), detail["reservation"]["status"].as_str()),
         (Some("cancelled"), Some("RELEASED"))
@@ -248,10 +191,8 @@ async fn each_inventory_message_delivered_three_times_changes_the_state_once() {
 async fn a_coupon_limited_to_five_uses_is_used_exactly_five_times_under_twenty_concurrent_checkouts() {
     let app = TestApp::spawn().await;
     let admin = app.admin(&email("admin")).await;
-    let product = product(&app, &admin, 50.00, 100).await;
-    app.send_as(
-        "POST",
-        "/api/v1/admin/coupons",
+    let product = app.product_for_sale(&admin, 50.00, 100).await;
+    app.create_coupon(
         &admin,
         json!({"code": "FIVE", "type": "FIXED", "value": 5.00, "usageLimit": 5}),
     )
@@ -263,18 +204,11 @@ async fn a_coupon_limited_to_five_uses_is_used_exactly_five_times_under_twenty_c
     }))
     .await;
     for buyer in &buyers {
-        fill_cart(&app, buyer, &product, 1).await;
-        app.send_as("POST", "/api/v1/cart/coupon", buyer, json!({"code": "FIVE"}))
-            .await
-            .expect_status(200);
+        app.add_to_cart(buyer, &product, 1).await;
+        app.apply_coupon(buyer, "FIVE").await.expect_status(200);
     }
 
-    let results = futures::future::join_all(
-        buyers
-            .iter()
-            .map(|b| app.send_as("POST", "/api/v1/orders", b, checkout_body())),
-    )
-    .await;
+    let results = futures::future::join_all(buyers.iter().map(|b| app.checkout(b, checkout_body()))).await;
 
     let placed: Vec<_> = results.iter().filter(|r| r.status == 201).collect();
     assert_eq!(
@@ -298,7 +232,7 @@ async fn a_coupon_limited_to_five_uses_is_used_exactly_five_times_under_twenty_c
             .filter(|r| r.status != 201)
             .all(|r| r.code() == "BUS_002")
     );
-    let coupon = app.get_as("/api/v1/admin/coupons/FIVE", &admin).await;
+    let coupon = app.get_coupon(&admin, "FIVE").await;
     assert_eq!(coupon.data()["usedCount"], 5);
 }
 
@@ -307,13 +241,13 @@ async fn an_expired_reservation_is_cancelled_and_its_stock_released_once() {
     let app = TestApp::spawn().await;
     let admin = app.admin(&email("admin")).await;
     let jane = app.customer(&email("jane")).await;
-    let product = product(&app, &admin, 5.00, 4).await;
-    fill_cart(&app, &jane, &product, 4).await;
-    let order = app.send_as("POST", "/api/v1/orders", &jane, checkout_body()).await;
+    let product = app.product_for_sale(&admin, 5.00, 4).await;
+    app.add_to_cart(&jane, &product, 4).await;
+    let order = app.checkout(&jane, checkout_body()).await;
     let id = order.data()["orderId"].as_str().unwrap().to_owned();
     app.run_consumer("InventoryReservationQueue", "inventory-reservation")
         .await;
-    assert_eq!(stock_of(&app, &product).await, 0);
+    assert_eq!(app.stock_of(&product).await, 0);
 
     let now = app.orders().sweep(Timestamp::now()).await.unwrap();
     assert_eq!(now.expired, 0, "not expired yet");
@@ -322,8 +256,8 @@ async fn an_expired_reservation_is_cancelled_and_its_stock_released_once() {
     let second = app.orders().sweep(later).await.unwrap();
 
     assert_eq!((first.expired, second.expired), (1, 0));
-    assert_eq!(stock_of(&app, &product).await, 4);
-    let detail = order_of(&app, &jane, &id).await;
+    assert_eq!(app.stock_of(&product).await, 4);
+    let detail = app.order_of(&jane, &id).await;
     assert_eq!(
         (detail["status"].as_str(), detail["cancelReason"].as_str()),
         (Some("cancelled"), Some("reservation_expired"))
@@ -335,9 +269,9 @@ async fn an_outbox_message_the_stream_never_delivered_is_re_driven_by_the_sweepe
     let app = TestApp::spawn().await;
     let admin = app.admin(&email("admin")).await;
     let jane = app.customer(&email("jane")).await;
-    let product = product(&app, &admin, 5.00, 4).await;
-    fill_cart(&app, &jane, &product, 1).await;
-    let order = app.send_as("POST", "/api/v1/orders", &jane, checkout_body()).await;
+    let product = app.product_for_sale(&admin, 5.00, 4).await;
+    app.add_to_cart(&jane, &product, 1).await;
+    let order = app.checkout(&jane, checkout_body()).await;
     let id = order.data()["orderId"].as_str().unwrap().to_owned();
 
     // The stream's delivery failed for good: the reservation request and the
@@ -351,8 +285,8 @@ async fn an_outbox_message_the_stream_never_delivered_is_re_driven_by_the_sweepe
     // The stream's late delivery of the same messages is recognised by their ids.
     app.run_consumer("InventoryReservationQueue", "inventory-reservation")
         .await;
-    assert_eq!(order_of(&app, &jane, &id).await["reservation"]["status"], "RESERVED");
-    assert_eq!(stock_of(&app, &product).await, 3);
+    assert_eq!(app.order_of(&jane, &id).await["reservation"]["status"], "RESERVED");
+    assert_eq!(app.stock_of(&product).await, 3);
     app.run_consumer("NotificationsQueue", "notifications").await;
     let received: Vec<String> = app
         .mails_to(&jane.email)
@@ -369,48 +303,27 @@ async fn a_customer_cannot_read_or_cancel_another_customers_order() {
     let admin = app.admin(&email("admin")).await;
     let jane = app.customer(&email("jane")).await;
     let mallory = app.customer(&email("mallory")).await;
-    let product = product(&app, &admin, 5.00, 4).await;
-    fill_cart(&app, &jane, &product, 2).await;
-    let order = app.send_as("POST", "/api/v1/orders", &jane, checkout_body()).await;
+    let product = app.product_for_sale(&admin, 5.00, 4).await;
+    app.add_to_cart(&jane, &product, 2).await;
+    let order = app.checkout(&jane, checkout_body()).await;
     let id = order.data()["orderId"].as_str().unwrap().to_owned();
     app.run_consumer("InventoryReservationQueue", "inventory-reservation")
         .await;
 
-    app.get_as(&format!("/api/v1/orders/{id}"), &mallory)
+    app.get_order(&mallory, &id).await.expect_status(404);
+    app.cancel_order(&mallory, &id).await.expect_status(404);
+    assert_eq!(app.list_orders(&mallory).await.data()["pagination"]["totalItems"], 0);
+    app.change_order_status(&mallory, &id, json!({"status": "confirmed"}))
         .await
-        .expect_status(404);
-    app.send_as("POST", &format!("/api/v1/orders/{id}/cancel"), &mallory, json!({}))
-        .await
-        .expect_status(404);
-    assert_eq!(
-        app.get_as("/api/v1/orders", &mallory).await.data()["pagination"]["totalItems"],
-        0
-    );
-    app.send_as(
-        "PATCH",
-        &format!("/api/v1/orders/{id}/status"),
-        &mallory,
-        json!({"status": "confirmed"}),
-    )
-    .await
-    .expect_status(403);
+        .expect_status(403);
 
-    let cancelled = app
-        .send_as(
-            "POST",
-            &format!("/api/v1/orders/{id}/cancel"),
-            &jane,
-            json!({"reason": "changed my mind"}),
-        )
-        .await;
+    let cancelled = app.cancel_order_because(&jane, &id, "changed my mind").await;
     cancelled.expect_status(200);
     assert_eq!(cancelled.data()["status"], "cancelled");
-    assert_eq!(stock_of(&app, &product).await, 4, "cancelling returns the stock");
-    let again = app
-        .send_as("POST", &format!("/api/v1/orders/{id}/cancel"), &jane, json!({}))
-        .await;
+    assert_eq!(app.stock_of(&product).await, 4, "cancelling returns the stock");
+    let again = app.cancel_order(&jane, &id).await;
     again.expect_status(400);
-    assert_eq!(stock_of(&app, &product).await, 4);
+    assert_eq!(app.stock_of(&product).await, 4);
 }
 
 #[tokio::test]
@@ -418,12 +331,11 @@ async fn admins_move_orders_only_along_legal_transitions_and_each_step_is_record
     let app = TestApp::spawn().await;
     let admin = app.admin(&email("admin")).await;
     let jane = app.customer(&email("jane")).await;
-    let product = product(&app, &admin, 5.00, 4).await;
-    fill_cart(&app, &jane, &product, 1).await;
-    let order = app.send_as("POST", "/api/v1/orders", &jane, checkout_body()).await;
+    let product = app.product_for_sale(&admin, 5.00, 4).await;
+    app.add_to_cart(&jane, &product, 1).await;
+    let order = app.checkout(&jane, checkout_body()).await;
     let id = order.data()["orderId"].as_str().unwrap().to_owned();
-    let path = format!("/api/v1/orders/{id}/status");
-    let set = |body: Value| app.send_as("PATCH", &path, &admin, body);
+    let set = |body: Value| app.change_order_status(&admin, &id, body);
 
     let early = set(json!({"status": "confirmed"})).await;
     early.expect_status(400);
@@ -445,12 +357,10 @@ async fn admins_move_orders_only_along_legal_transitions_and_each_step_is_record
     .await;
     shipped.expect_status(200);
     assert_eq!(shipped.data()["tracking"]["carrier"], "UPS");
-    app.send_as("POST", &format!("/api/v1/orders/{id}/cancel"), &jane, json!({}))
-        .await
-        .expect_status(400);
+    app.cancel_order(&jane, &id).await.expect_status(400);
     set(json!({"status": "delivered"})).await.expect_status(200);
 
-    let detail = order_of(&app, &jane, &id).await;
+    let detail = app.order_of(&jane, &id).await;
     let steps: Vec<&str> = detail["timeline"]
         .as_array()
         .unwrap()
@@ -469,29 +379,19 @@ async fn admins_move_orders_only_along_legal_transitions_and_each_step_is_record
     let statuses: Vec<&str> = notes.iter().filter_map(|n| n["status"].as_str()).collect();
     assert_eq!(statuses, ["confirmed", "processing", "shipped", "delivered"]);
 
-    let by_status = app.get_as("/api/v1/admin/orders?status=delivered", &admin).await;
+    let by_status = app.list_all_orders(&admin, "status=delivered").await;
     by_status.expect_status(200);
     assert_eq!(by_status.data()["orders"][0]["orderId"], id.as_str());
     let none_yet = app
-        .get_as(
-            "/api/v1/admin/orders?status=delivered&from=2020-01-01&to=2020-12-31",
-            &admin,
-        )
+        .list_all_orders(&admin, "status=delivered&from=2020-01-01&to=2020-12-31")
         .await;
     assert_eq!(none_yet.data()["pagination"]["totalItems"], 0);
-    app.get_as("/api/v1/admin/orders", &admin).await.expect_status(400);
-    app.get_as("/api/v1/admin/orders?status=delivered", &jane)
-        .await
-        .expect_status(403);
+    app.list_all_orders(&admin, "").await.expect_status(400);
+    app.list_all_orders(&jane, "status=delivered").await.expect_status(403);
 
     // Confirmed orders make reviews verified.
     let review = app
-        .send_as(
-            "POST",
-            &format!("/api/v1/products/{product}/reviews"),
-            &jane,
-            json!({"rating": 5, "content": "Arrived fast"}),
-        )
+        .create_review(&jane, &product, json!({"rating": 5, "content": "Arrived fast"}))
         .await;
     assert_eq!(review.data()["isVerified"], true);
 }
@@ -531,30 +431,18 @@ async fn checkout_uses_a_saved_address_and_names_a_foreign_one() {
     let admin = app.admin(&email("admin")).await;
     let jane = app.customer(&email("jane")).await;
     let mallory = app.customer(&email("mallory")).await;
-    let product = product(&app, &admin, 5.00, 4).await;
-    let address: Value = serde_json::from_str(ADDRESS).unwrap();
-    let saved = app.send_as("POST", "/api/v1/users/addresses", &jane, address).await;
+    let product = app.product_for_sale(&admin, 5.00, 4).await;
+    let saved = app.add_address(&jane, checkout_body()["shippingAddress"].clone()).await;
     let saved = saved.data()["addressId"].as_str().unwrap().to_owned();
-    fill_cart(&app, &mallory, &product, 1).await;
-    let foreign = app
-        .send_as("POST", "/api/v1/orders", &mallory, json!({"shippingAddressId": saved}))
-        .await;
+    app.add_to_cart(&mallory, &product, 1).await;
+    let foreign = app.checkout(&mallory, json!({"shippingAddressId": saved})).await;
     foreign.expect_status(400);
     assert_eq!(foreign.bad_fields(), ["shippingAddressId"]);
-    let missing = app
-        .send_as(
-            "POST",
-            "/api/v1/orders",
-            &mallory,
-            json!({"paymentMethod": {"type": "cash"}}),
-        )
-        .await;
+    let missing = app.checkout(&mallory, json!({"paymentMethod": {"type": "cash"}})).await;
     missing.expect_status(400);
 
-    fill_cart(&app, &jane, &product, 1).await;
-    let placed = app
-        .send_as("POST", "/api/v1/orders", &jane, json!({"shippingAddressId": saved}))
-        .await;
+    app.add_to_cart(&jane, &product, 1).await;
+    let placed = app.checkout(&jane, json!({"shippingAddressId": saved})).await;
     placed.expect_status(201);
     assert_eq!(placed.data()["shippingAddress"]["street"], "123 Main St");
     assert_eq!(placed.data()["billingAddress"]["zipCode"], "10001");
@@ -565,34 +453,29 @@ async fn cancelling_an_order_gives_its_coupon_use_back() {
     let app = TestApp::spawn().await;
     let admin = app.admin(&email("admin")).await;
     let jane = app.customer(&email("jane")).await;
-    let product = product(&app, &admin, 30.00, 10).await;
-    app.send_as(
-        "POST",
-        "/api/v1/admin/coupons",
+    let product = app.product_for_sale(&admin, 30.00, 10).await;
+    app.create_coupon(
         &admin,
         json!({"code": "ONCE", "type": "FIXED", "value": 5.00, "perCustomerLimit": 1}),
     )
     .await
     .expect_status(201);
     let buy = || async {
-        fill_cart(&app, &jane, &product, 1).await;
-        app.send_as("POST", "/api/v1/cart/coupon", &jane, json!({"code": "ONCE"}))
-            .await
+        app.add_to_cart(&jane, &product, 1).await;
+        app.apply_coupon(&jane, "ONCE").await
     };
 
     buy().await.expect_status(200);
-    let order = app.send_as("POST", "/api/v1/orders", &jane, checkout_body()).await;
+    let order = app.checkout(&jane, checkout_body()).await;
     order.expect_status(201);
     let used = buy().await;
     used.expect_status(400);
     assert_eq!(used.bad_fields(), ["code"], "the single use is spent");
     let id = order.data()["orderId"].as_str().unwrap();
-    app.send_as("POST", &format!("/api/v1/orders/{id}/cancel"), &jane, json!({}))
-        .await
-        .expect_status(200);
+    app.cancel_order(&jane, id).await.expect_status(200);
 
     buy().await.expect_status(200);
-    let coupon = app.get_as("/api/v1/admin/coupons/ONCE", &admin).await;
+    let coupon = app.get_coupon(&admin, "ONCE").await;
     assert_eq!(coupon.data()["usedCount"], 0);
     let guest = app
         .call(HttpCall::new("POST", "/api/v1/cart/coupon").json(&json!({"code": "ONCE"})))

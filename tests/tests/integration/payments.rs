@@ -1,72 +1,10 @@
 //! Payments against localstripe, fulfilment, notifications through the SMTP
 //! sink, and the daily report.
 
-use serde_json::{Value, json};
+use serde_json::json;
 use shop_local::HttpCall;
-use shop_tests::{Session, TestApp, WEBHOOK_SECRET, email, stripe_signature};
+use shop_tests::{Session, TestApp, WEBHOOK_SECRET, email, stripe_signature, subjects};
 use std::time::Duration;
-
-use super::orders::{checkout_body, fill_cart, order_of, product, stock_of};
-
-/// Cart → checkout → the inventory consumer holds the stock; returns the order id.
-async fn reserved_order(app: &TestApp, customer: &Session, product: &str, quantity: u32) -> String {
-    fill_cart(app, customer, product, quantity).await;
-    let created = app.send_as("POST", "/api/v1/orders", customer, checkout_body()).await;
-    created.expect_status(201);
-    let order = created.data()["orderId"].as_str().unwrap().to_owned();
-    app.run_consumer("InventoryReservationQueue", "inventory-reservation")
-        .await;
-    assert_eq!(
-        order_of(app, customer, &order).await["reservation"]["status"],
-        "RESERVED"
-    );
-    order
-}
-
-async fn start_payment(app: &TestApp, customer: &Session, order: &str) -> String {
-    let started = app
-        .send_as("POST", "/api/v1/payments", customer, json!({"orderId": order}))
-        .await;
-    started.expect_status(201);
-    assert!(started.data()["clientSecret"].as_str().unwrap().contains("_secret_"));
-    started.data()["paymentId"].as_str().unwrap().to_owned()
-}
-
-async fn confirm(app: &TestApp, customer: &Session, payment: &str, method: &str) -> shop_tests::TestResponse {
-    app.send_as(
-        "POST",
-        &format!("/api/v1/payments/{payment}/confirm"),
-        customer,
-        json!({"paymentMethod": method}),
-    )
-    .await
-}
-
-fn subjects(mails: &[String]) -> Vec<String> {
-    mails
-        .iter()
-        .filter_map(|mail| {
-            mail.lines()
-                .find_map(|l| l.strip_prefix("Subject: "))
-                .map(str::to_owned)
-        })
-        .collect()
-}
-
-/// Waits (up to 10 s) for the order to reach `status`, as localstripe's webhooks arrive.
-async fn wait_for_status(app: &TestApp, customer: &Session, order: &str, field: &str, status: &str) -> Value {
-    for _ in 0..100 {
-        let current = order_of(app, customer, order).await;
-        if current[field] == status {
-            return current;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!(
-        "order {order} never reached {field} = {status}: {}",
-        order_of(app, customer, order).await
-    );
-}
 
 #[tokio::test]
 async fn a_customer_pays_the_order_ships_and_every_step_is_mailed() {
@@ -75,8 +13,8 @@ async fn a_customer_pays_the_order_ships_and_every_step_is_mailed() {
     let admin = app.admin(&email("admin")).await;
     let jane_email = email("jane");
     let jane = app.customer(&jane_email).await;
-    let product = product(&app, &admin, 49.99, 10).await;
-    let browsed = app.call(HttpCall::new("GET", "/api/v1/products?limit=50")).await;
+    let product = app.product_for_sale(&admin, 49.99, 10).await;
+    let browsed = app.list_products("limit=50").await;
     browsed.expect_status(200);
     assert!(
         browsed.data()["products"]
@@ -86,38 +24,32 @@ async fn a_customer_pays_the_order_ships_and_every_step_is_mailed() {
             .any(|p| p["productId"] == product.as_str()),
         "the product is in the catalog"
     );
-    let order = reserved_order(&app, &jane, &product, 2).await;
+    let order = app.reserved_order(&jane, &product, 2).await;
 
-    let payment = start_payment(&app, &jane, &order).await;
+    let payment = app.start_payment(&jane, &order).await;
     assert!(payment.starts_with("pi_"));
-    let again = app
-        .send_as("POST", "/api/v1/payments", &jane, json!({"orderId": order}))
-        .await;
+    let again = app.create_payment(&jane, &order).await;
     again.expect_status(201);
     assert_eq!(again.data()["paymentId"], payment.as_str(), "one intent per order");
     assert_eq!(again.data()["amount"], json!(117.97));
 
     let stranger = app.customer(&email("stranger")).await;
-    confirm(&app, &stranger, &payment, "pm_card_visa")
+    app.confirm_payment(&stranger, &payment, "pm_card_visa")
         .await
         .expect_status(404);
 
     // The customer pays in the browser (Stripe.js confirms with the client secret):
     // only localstripe's signed payment_intent.succeeded webhook tells the API.
-    let stripe = stripe::ClientBuilder::new("sk_test_local")
-        .url(std::env::var("STRIPE_API_BASE").unwrap())
-        .build()
-        .unwrap();
     let paid_in_browser = stripe_core::payment_intent::ConfirmPaymentIntent::new(payment.as_str())
         .payment_method("pm_card_visa")
-        .send(&stripe)
+        .send(&app.stripe())
         .await
         .unwrap();
     assert_eq!(paid_in_browser.status.to_string(), "succeeded");
-    let paid = wait_for_status(&app, &jane, &order, "status", "confirmed").await;
+    let paid = app.wait_for_order(&jane, &order, |o| o["status"] == "confirmed").await;
     assert_eq!(paid["paymentStatus"], "PAID");
     assert_eq!(paid["payment"]["status"], "succeeded");
-    let twice = confirm(&app, &jane, &payment, "pm_card_visa").await;
+    let twice = app.confirm_payment(&jane, &payment, "pm_card_visa").await;
     twice.expect_status(400);
     assert_eq!(twice.code(), "BUS_003", "paid once, never twice");
     assert_eq!(
@@ -128,28 +60,22 @@ async fn a_customer_pays_the_order_ships_and_every_step_is_mailed() {
 
     let fulfilled = app.run_consumer("OrderFulfillmentQueue", "order-fulfillment").await;
     assert_eq!((fulfilled.received, fulfilled.failed), (1, 0));
-    let processing = order_of(&app, &jane, &order).await;
+    let processing = app.order_of(&jane, &order).await;
     assert_eq!(processing["status"], "processing");
     assert_eq!(processing["reservation"]["status"], "COMMITTED");
-    assert_eq!(stock_of(&app, &product).await, 8);
+    assert_eq!(app.stock_of(&product).await, 8);
 
-    app.send_as(
-        "PATCH",
-        &format!("/api/v1/orders/{order}/status"),
+    app.change_order_status(
         &admin,
+        &order,
         json!({"status": "shipped", "carrier": "UPS", "trackingNumber": "1Z999AA10123456784",
                "trackingUrl": "https://www.ups.com/track?tracknum=1Z999AA10123456784"}),
     )
     .await
     .expect_status(200);
-    app.send_as(
-        "PATCH",
-        &format!("/api/v1/orders/{order}/status"),
-        &admin,
-        json!({"status": "delivered"}),
-    )
-    .await
-    .expect_status(200);
+    app.change_order_status(&admin, &order, json!({"status": "delivered"}))
+        .await
+        .expect_status(200);
 
     let delivered = app.run_consumer("NotificationsQueue", "notifications").await;
     assert_eq!(delivered.failed, 0);
@@ -175,7 +101,7 @@ async fn a_customer_pays_the_order_ships_and_every_step_is_mailed() {
         .unwrap();
     assert!(shipped.contains("1Z999AA10123456784"), "{shipped}");
 
-    let history = app.get_as("/api/v1/notifications?limit=50", &jane).await;
+    let history = app.list_notifications(&jane, "limit=50").await;
     history.expect_status(200);
     let sent: Vec<&str> = history.data()["notifications"]
         .as_array()
@@ -185,7 +111,7 @@ async fn a_customer_pays_the_order_ships_and_every_step_is_mailed() {
         .map(|n| n["subject"].as_str().unwrap())
         .collect();
     assert_eq!(sent.len(), 6, "{sent:?}");
-    let theirs = app.get_as("/api/v1/notifications", &stranger).await;
+    let theirs = app.list_notifications(&stranger, "").await;
     assert!(
         theirs.data()["notifications"]
             .as_array()
@@ -197,10 +123,9 @@ async fn a_customer_pays_the_order_ships_and_every_step_is_mailed() {
     );
 
     let review = app
-        .send_as(
-            "POST",
-            &format!("/api/v1/products/{product}/reviews"),
+        .create_review(
             &jane,
+            &product,
             json!({"rating": 5, "title": "Great sound", "content": "Crisp highs and deep bass, worth it."}),
         )
         .await;
@@ -217,9 +142,9 @@ async fn a_webhook_delivered_three_times_confirms_once() {
     let app = TestApp::spawn().await;
     let admin = app.admin(&email("admin")).await;
     let jane = app.customer(&email("jane")).await;
-    let product = product(&app, &admin, 20.00, 5).await;
-    let order = reserved_order(&app, &jane, &product, 1).await;
-    let payment = start_payment(&app, &jane, &order).await;
+    let product = app.product_for_sale(&admin, 20.00, 5).await;
+    let order = app.reserved_order(&jane, &product, 1).await;
+    let payment = app.start_payment(&jane, &order).await;
     app.drain_queue("NotificationsQueue").await;
     let amount = 20_00 + 1_60 + 10_00;
     let event = json!({
@@ -242,7 +167,7 @@ async fn a_webhook_delivered_three_times_confirms_once() {
         .call(HttpCall::new("POST", "/api/v1/payments/webhook").body(event.clone()))
         .await;
     unsigned.expect_status(400);
-    assert_eq!(order_of(&app, &jane, &order).await["paymentStatus"], "UNPAID");
+    assert_eq!(app.order_of(&jane, &order).await["paymentStatus"], "UNPAID");
 
     for _ in 0..3 {
         app.call(
@@ -253,7 +178,7 @@ async fn a_webhook_delivered_three_times_confirms_once() {
         .await
         .expect_status(200);
     }
-    let paid = order_of(&app, &jane, &order).await;
+    let paid = app.order_of(&jane, &order).await;
     assert_eq!(paid["status"], "confirmed");
     assert_eq!(paid["paymentStatus"], "PAID");
     let confirmations = paid["timeline"]
@@ -277,7 +202,7 @@ async fn a_webhook_delivered_three_times_confirms_once() {
         .await
         .unwrap();
     assert!(first.batch_item_failures.is_empty());
-    let processing = order_of(&app, &jane, &order).await;
+    let processing = app.order_of(&jane, &order).await;
     assert_eq!(processing["status"], "processing");
     assert_eq!(
         processing["timeline"]
@@ -288,7 +213,7 @@ async fn a_webhook_delivered_three_times_confirms_once() {
             .count(),
         1
     );
-    assert_eq!(stock_of(&app, &product).await, 4);
+    assert_eq!(app.stock_of(&product).await, 4);
 }
 
 #[tokio::test]
@@ -298,14 +223,16 @@ async fn a_declined_card_leaves_the_order_payable_and_tells_the_customer() {
     let admin = app.admin(&email("admin")).await;
     let jane_email = email("jane");
     let jane = app.customer(&jane_email).await;
-    let product = product(&app, &admin, 30.00, 5).await;
-    let order = reserved_order(&app, &jane, &product, 1).await;
-    let payment = start_payment(&app, &jane, &order).await;
+    let product = app.product_for_sale(&admin, 30.00, 5).await;
+    let order = app.reserved_order(&jane, &product, 1).await;
+    let payment = app.start_payment(&jane, &order).await;
 
-    let declined = confirm(&app, &jane, &payment, "pm_card_visa_chargeDeclined").await;
+    let declined = app
+        .confirm_payment(&jane, &payment, "pm_card_visa_chargeDeclined")
+        .await;
     declined.expect_status(400);
     assert_eq!(declined.code(), "BUS_003");
-    let failed = order_of(&app, &jane, &order).await;
+    let failed = app.order_of(&jane, &order).await;
     assert_eq!(failed["status"], "pending");
     assert_eq!(failed["paymentStatus"], "FAILED");
     assert_eq!(failed["payment"]["status"], "requires_payment_method");
@@ -314,7 +241,7 @@ async fn a_declined_card_leaves_the_order_payable_and_tells_the_customer() {
         "{failed}"
     );
 
-    let bad = confirm(&app, &jane, &payment, "4242").await;
+    let bad = app.confirm_payment(&jane, &payment, "4242").await;
     bad.expect_status(400);
     assert_eq!(bad.bad_fields(), ["paymentMethod"]);
 
@@ -333,9 +260,10 @@ async fn a_declined_card_leaves_the_order_payable_and_tells_the_customer() {
         "{mails:?}"
     );
 
-    let retried = confirm(&app, &jane, &payment, "pm_card_visa").await;
+    let retried = app.confirm_payment(&jane, &payment, "pm_card_visa").await;
     retried.expect_status(200);
-    wait_for_status(&app, &jane, &order, "paymentStatus", "PAID").await;
+    app.wait_for_order(&jane, &order, |o| o["paymentStatus"] == "PAID")
+        .await;
 }
 
 #[tokio::test]
@@ -344,45 +272,29 @@ async fn an_admin_refund_of_an_unshipped_order_returns_its_stock() {
     let _served = app.serve().await;
     let admin = app.admin(&email("admin")).await;
     let jane = app.customer(&email("jane")).await;
-    let product = product(&app, &admin, 25.00, 6).await;
-    let order = reserved_order(&app, &jane, &product, 2).await;
-    let payment = start_payment(&app, &jane, &order).await;
-    confirm(&app, &jane, &payment, "pm_card_visa").await.expect_status(200);
-    app.run_consumer("OrderFulfillmentQueue", "order-fulfillment").await;
-    assert_eq!(stock_of(&app, &product).await, 4);
-
-    app.send_as("POST", &format!("/api/v1/payments/{payment}/refund"), &jane, json!({}))
+    let product = app.product_for_sale(&admin, 25.00, 6).await;
+    let order = app.reserved_order(&jane, &product, 2).await;
+    let payment = app.start_payment(&jane, &order).await;
+    app.confirm_payment(&jane, &payment, "pm_card_visa")
         .await
-        .expect_status(403);
-    let too_much = app
-        .send_as(
-            "POST",
-            &format!("/api/v1/payments/{payment}/refund"),
-            &admin,
-            json!({"amount": 1000.00}),
-        )
-        .await;
+        .expect_status(200);
+    app.run_consumer("OrderFulfillmentQueue", "order-fulfillment").await;
+    assert_eq!(app.stock_of(&product).await, 4);
+
+    app.refund(&jane, &payment, json!({})).await.expect_status(403);
+    let too_much = app.refund(&admin, &payment, json!({"amount": 1000.00})).await;
     too_much.expect_status(400);
     assert_eq!(too_much.bad_fields(), ["amount"]);
 
-    let partial = app
-        .send_as(
-            "POST",
-            &format!("/api/v1/payments/{payment}/refund"),
-            &admin,
-            json!({"amount": 10.00}),
-        )
-        .await;
+    let partial = app.refund(&admin, &payment, json!({"amount": 10.00})).await;
     partial.expect_status(200);
     assert_eq!(partial.data()["status"], "partially_refunded");
-    assert_eq!(stock_of(&app, &product).await, 4, "a partial refund keeps the order");
+    assert_eq!(app.stock_of(&product).await, 4, "a partial refund keeps the order");
 
-    let rest = app
-        .send_as("POST", &format!("/api/v1/payments/{payment}/refund"), &admin, json!({}))
-        .await;
+    let rest = app.refund(&admin, &payment, json!({})).await;
     rest.expect_status(200);
     assert_eq!(rest.data()["status"], "refunded");
-    let refunded = order_of(&app, &jane, &order).await;
+    let refunded = app.order_of(&jane, &order).await;
     assert_eq!(refunded["status"], "refunded");
     assert_eq!(refunded["paymentStatus"], "REFUNDED");
     assert_eq!(refunded["payment"]["paymentId"], payment.as_str());
@@ -390,14 +302,12 @@ async fn an_admin_refund_of_an_unshipped_order_returns_its_stock() {
     let refunds = refunded["payment"]["refunds"].as_array().unwrap();
     assert_eq!(refunds.len(), 2);
     assert_eq!(refunds[0]["amount"], json!(10.00));
-    assert_eq!(stock_of(&app, &product).await, 6, "the stock goes back on the shelf");
+    assert_eq!(app.stock_of(&product).await, 6, "the stock goes back on the shelf");
     // localstripe's charge.refunded webhooks arrive later and change nothing.
     tokio::time::sleep(Duration::from_secs(2)).await;
-    assert_eq!(stock_of(&app, &product).await, 6);
+    assert_eq!(app.stock_of(&product).await, 6);
 
-    app.send_as("POST", &format!("/api/v1/payments/{payment}/refund"), &admin, json!({}))
-        .await
-        .expect_status(400);
+    app.refund(&admin, &payment, json!({})).await.expect_status(400);
 }
 
 #[tokio::test]
@@ -432,20 +342,17 @@ async fn the_daily_report_adds_up_the_day_and_alerts_on_low_stock() {
     let app = TestApp::spawn().await;
     let admin = app.admin(&email("admin")).await;
     let jane = app.customer(&email("jane")).await;
-    let product = product(&app, &admin, 40.00, 8).await;
-    let paid = reserved_order(&app, &jane, &product, 3).await;
-    let payment = start_payment(&app, &jane, &paid).await;
-    confirm(&app, &jane, &payment, "pm_card_visa").await.expect_status(200);
+    let product = app.product_for_sale(&admin, 40.00, 8).await;
+    let paid = app.reserved_order(&jane, &product, 3).await;
+    let payment = app.start_payment(&jane, &paid).await;
+    app.confirm_payment(&jane, &payment, "pm_card_visa")
+        .await
+        .expect_status(200);
     app.run_consumer("OrderFulfillmentQueue", "order-fulfillment").await;
-    let unpaid = reserved_order(&app, &jane, &product, 1).await;
-    app.send_as(
-        "POST",
-        &format!("/api/v1/orders/{unpaid}/cancel"),
-        &jane,
-        json!({"reason": "changed my mind"}),
-    )
-    .await
-    .expect_status(200);
+    let unpaid = app.reserved_order(&jane, &product, 1).await;
+    app.cancel_order_because(&jane, &unpaid, "changed my mind")
+        .await
+        .expect_status(200);
     app.drain_queue("NotificationsQueue").await;
 
     let today = time::OffsetDateTime::now_utc().date().to_string();
@@ -463,12 +370,8 @@ async fn the_daily_report_adds_up_the_day_and_alerts_on_low_stock() {
     assert_eq!(alerts[0]["type"], "low_stock");
     assert_eq!(alerts[0]["productId"], product.as_str());
 
-    app.get_as(&format!("/api/v1/admin/analytics/daily?date={today}"), &jane)
-        .await
-        .expect_status(403);
-    let report = app
-        .get_as(&format!("/api/v1/admin/analytics/daily?date={today}"), &admin)
-        .await;
+    app.daily_report(&jane, &today).await.expect_status(403);
+    let report = app.daily_report(&admin, &today).await;
     report.expect_status(200);
     let report = report.data();
     assert_eq!(report["orders"], 2);
@@ -478,18 +381,13 @@ async fn the_daily_report_adds_up_the_day_and_alerts_on_low_stock() {
     assert_eq!(report["revenue"], json!(139.60), "120.00 + 9.60 tax + 10.00 shipping");
     assert_eq!(report["topProducts"][0]["productId"], product.as_str());
 
-    let bad = app.get_as("/api/v1/admin/analytics/daily?date=yesterday", &admin).await;
+    let bad = app.daily_report(&admin, "yesterday").await;
     bad.expect_status(400);
     assert_eq!(bad.bad_fields(), ["date"]);
-    app.get_as("/api/v1/admin/analytics/daily?date=2001-01-01", &admin)
-        .await
-        .expect_status(404);
+    app.daily_report(&admin, "2001-01-01").await.expect_status(404);
 
     // The alert is mailed once, even when a retried schedule runs the job again.
-    let sku = app
-        .call(HttpCall::new("GET", &format!("/api/v1/products/{product}")))
-        .await
-        .data()["sku"]
+    let sku = app.get_product(&product).await.data()["sku"]
         .as_str()
         .unwrap()
         .to_owned();
@@ -510,47 +408,27 @@ async fn a_customer_who_opts_out_of_marketing_still_gets_order_mail() {
     let jane_email = email("jane");
     let jane = app.customer(&jane_email).await;
 
-    let settings = app.get_as("/api/v1/notifications/settings", &jane).await;
+    let settings = app.notification_settings(&jane).await;
     settings.expect_status(200);
     assert_eq!(settings.data()["marketing"], true);
     let invalid = app
-        .send_as(
-            "PUT",
-            "/api/v1/notifications/settings",
-            &jane,
-            json!({"marketing": "no"}),
-        )
+        .update_notification_settings(&jane, json!({"marketing": "no"}))
         .await;
     invalid.expect_status(400);
     assert_eq!(invalid.bad_fields(), ["marketing"]);
-    app.send_as(
-        "PUT",
-        "/api/v1/notifications/settings",
-        &jane,
-        json!({"marketing": false}),
-    )
-    .await
-    .expect_status(200);
-    assert_eq!(
-        app.get_as("/api/v1/notifications/settings", &jane).await.data()["marketing"],
-        false
-    );
+    app.update_notification_settings(&jane, json!({"marketing": false}))
+        .await
+        .expect_status(200);
+    assert_eq!(app.notification_settings(&jane).await.data()["marketing"], false);
 
-    app.send_as(
-        "POST",
-        "/api/v1/auth/password-reset",
-        &jane,
-        json!({"email": jane_email}),
-    )
-    .await
-    .expect_status(202);
+    app.request_password_reset(&jane_email).await.expect_status(202);
     let report = app.run_consumer("NotificationsQueue", "notifications").await;
     assert_eq!(report.failed, 0);
 
     let subjects = subjects(&app.mails_to(&jane_email));
     assert!(!subjects.iter().any(|s| s.starts_with("Welcome")), "{subjects:?}");
     assert!(subjects.iter().any(|s| s.starts_with("Reset your")), "{subjects:?}");
-    let history = app.get_as("/api/v1/notifications", &jane).await;
+    let history = app.list_notifications(&jane, "").await;
     let statuses: Vec<(String, String)> = history.data()["notifications"]
         .as_array()
         .unwrap()
@@ -572,35 +450,25 @@ async fn a_customer_who_opts_out_of_marketing_still_gets_order_mail() {
     );
 }
 
-/// A reserved order paid with `pm_card_visa`; returns (order, payment).
-async fn paid_order(app: &TestApp, customer: &Session, product: &str, quantity: u32) -> (String, String) {
-    let order = reserved_order(app, customer, product, quantity).await;
-    let payment = start_payment(app, customer, &order).await;
-    confirm(app, customer, &payment, "pm_card_visa")
-        .await
-        .expect_status(200);
-    (order, payment)
-}
-
 #[tokio::test]
 async fn a_paid_order_outlives_its_hold_and_its_undelivered_fulfilment_is_re_driven() {
     let app = TestApp::spawn().await;
     let admin = app.admin(&email("admin")).await;
     let jane = app.customer(&email("jane")).await;
-    let product = product(&app, &admin, 15.00, 5).await;
-    let (order, _) = paid_order(&app, &jane, &product, 2).await;
+    let product = app.product_for_sale(&admin, 15.00, 5).await;
+    let (order, _) = app.paid_order(&jane, &product, 2).await;
 
     // Nothing left the outbox yet: the fulfilment request waits there.
     let later = shop::domain::Timestamp::now().plus_seconds(60 * 60);
     let report = app.orders().sweep(later).await.unwrap();
     assert_eq!(report.expired, 0, "a paid order is never expired");
     assert!(report.redriven >= 1, "{report:?}");
-    assert_eq!(order_of(&app, &jane, &order).await["status"], "confirmed");
+    assert_eq!(app.order_of(&jane, &order).await["status"], "confirmed");
     app.run_consumer("OrderFulfillmentQueue", "order-fulfillment").await;
-    let fulfilled = order_of(&app, &jane, &order).await;
+    let fulfilled = app.order_of(&jane, &order).await;
     assert_eq!(fulfilled["status"], "processing");
     assert_eq!(fulfilled["paymentStatus"], "PAID");
-    assert_eq!(stock_of(&app, &product).await, 3);
+    assert_eq!(app.stock_of(&product).await, 3);
 }
 
 #[tokio::test]
@@ -608,17 +476,15 @@ async fn a_cancelled_order_cannot_be_charged() {
     let app = TestApp::spawn().await;
     let admin = app.admin(&email("admin")).await;
     let jane = app.customer(&email("jane")).await;
-    let product = product(&app, &admin, 15.00, 5).await;
-    let order = reserved_order(&app, &jane, &product, 1).await;
-    let payment = start_payment(&app, &jane, &order).await;
-    app.send_as("POST", &format!("/api/v1/orders/{order}/cancel"), &jane, json!({}))
-        .await
-        .expect_status(200);
+    let product = app.product_for_sale(&admin, 15.00, 5).await;
+    let order = app.reserved_order(&jane, &product, 1).await;
+    let payment = app.start_payment(&jane, &order).await;
+    app.cancel_order(&jane, &order).await.expect_status(200);
 
-    let refused = confirm(&app, &jane, &payment, "pm_card_visa").await;
+    let refused = app.confirm_payment(&jane, &payment, "pm_card_visa").await;
     refused.expect_status(400);
     assert_eq!(refused.code(), "BUS_003");
-    let cancelled = order_of(&app, &jane, &order).await;
+    let cancelled = app.order_of(&jane, &order).await;
     assert_eq!(cancelled["paymentStatus"], "UNPAID");
     assert_eq!(cancelled["payment"]["status"], "requires_payment_method");
 }
@@ -636,20 +502,14 @@ async fn spare_in_cart(app: &TestApp, admin: &Session, customer: &Session) -> St
         .as_str()
         .unwrap()
         .to_owned();
-    fill_cart(app, customer, &spare, 1).await;
+    app.add_to_cart(customer, &spare, 1).await;
     spare
 }
 
 /// Archives, then permanently deletes, a product.
 async fn delete_for_good(app: &TestApp, admin: &Session, product: &str) {
-    for path in [
-        format!("/api/v1/products/{product}"),
-        format!("/api/v1/products/{product}?permanent=true"),
-    ] {
-        app.send_as("DELETE", &path, admin, json!(null))
-            .await
-            .expect_status(200);
-    }
+    app.archive_product(admin, product).await.expect_status(200);
+    app.delete_product_permanently(admin, product).await.expect_status(200);
 }
 
 #[tokio::test]
@@ -657,28 +517,23 @@ async fn cancelling_a_partly_refunded_order_refunds_the_rest_even_when_a_product
     let app = TestApp::spawn().await;
     let admin = app.admin(&email("admin")).await;
     let jane = app.customer(&email("jane")).await;
-    let kept = product(&app, &admin, 15.00, 5).await;
+    let kept = app.product_for_sale(&admin, 15.00, 5).await;
     let gone = spare_in_cart(&app, &admin, &jane).await;
-    let order = reserved_order(&app, &jane, &kept, 1).await;
-    let payment = start_payment(&app, &jane, &order).await;
-    confirm(&app, &jane, &payment, "pm_card_visa").await.expect_status(200);
-    app.send_as(
-        "POST",
-        &format!("/api/v1/payments/{payment}/refund"),
-        &admin,
-        json!({"amount": 5.00}),
-    )
-    .await
-    .expect_status(200);
-    delete_for_good(&app, &admin, &gone).await;
-
-    app.send_as("POST", &format!("/api/v1/orders/{order}/cancel"), &jane, json!({}))
+    let order = app.reserved_order(&jane, &kept, 1).await;
+    let payment = app.start_payment(&jane, &order).await;
+    app.confirm_payment(&jane, &payment, "pm_card_visa")
         .await
         .expect_status(200);
-    assert_eq!(stock_of(&app, &kept).await, 5, "what still exists goes back");
+    app.refund(&admin, &payment, json!({"amount": 5.00}))
+        .await
+        .expect_status(200);
+    delete_for_good(&app, &admin, &gone).await;
+
+    app.cancel_order(&jane, &order).await.expect_status(200);
+    assert_eq!(app.stock_of(&kept).await, 5, "what still exists goes back");
     let report = app.run_consumer("OrderFulfillmentQueue", "order-fulfillment").await;
     assert_eq!(report.failed, 0);
-    let refunded = order_of(&app, &jane, &order).await;
+    let refunded = app.order_of(&jane, &order).await;
     assert_eq!(refunded["status"], "cancelled");
     assert_eq!(refunded["paymentStatus"], "REFUNDED");
     assert_eq!(refunded["payment"]["amountRefunded"], refunded["summary"]["total"]);
@@ -689,19 +544,17 @@ async fn a_full_refund_returns_the_stock_that_still_exists() {
     let app = TestApp::spawn().await;
     let admin = app.admin(&email("admin")).await;
     let jane = app.customer(&email("jane")).await;
-    let kept = product(&app, &admin, 15.00, 5).await;
+    let kept = app.product_for_sale(&admin, 15.00, 5).await;
     let gone = spare_in_cart(&app, &admin, &jane).await;
-    let (order, payment) = paid_order(&app, &jane, &kept, 2).await;
-    assert_eq!(stock_of(&app, &kept).await, 3);
+    let (order, payment) = app.paid_order(&jane, &kept, 2).await;
+    assert_eq!(app.stock_of(&kept).await, 3);
     delete_for_good(&app, &admin, &gone).await;
 
-    app.send_as("POST", &format!("/api/v1/payments/{payment}/refund"), &admin, json!({}))
-        .await
-        .expect_status(200);
-    let refunded = order_of(&app, &jane, &order).await;
+    app.refund(&admin, &payment, json!({})).await.expect_status(200);
+    let refunded = app.order_of(&jane, &order).await;
     assert_eq!(refunded["status"], "refunded");
     assert_eq!(refunded["reservation"]["status"], "RELEASED");
-    assert_eq!(stock_of(&app, &kept).await, 5);
+    assert_eq!(app.stock_of(&kept).await, 5);
 }
 
 #[tokio::test]
@@ -713,14 +566,12 @@ async fn with_stripe_unreachable_a_payment_is_a_503_and_the_order_stays_payable(
     let app = TestApp::spawn_with(endpoints).await;
     let admin = app.admin(&email("admin")).await;
     let jane = app.customer(&email("jane")).await;
-    let product = product(&app, &admin, 15.00, 5).await;
-    let order = reserved_order(&app, &jane, &product, 1).await;
+    let product = app.product_for_sale(&admin, 15.00, 5).await;
+    let order = app.reserved_order(&jane, &product, 1).await;
 
-    let down = app
-        .send_as("POST", "/api/v1/payments", &jane, json!({"orderId": order}))
-        .await;
+    let down = app.create_payment(&jane, &order).await;
     down.expect_status(503);
-    let untouched = order_of(&app, &jane, &order).await;
+    let untouched = app.order_of(&jane, &order).await;
     assert_eq!(untouched["status"], "pending");
     assert_eq!(untouched["paymentStatus"], "UNPAID");
     assert!(untouched.get("payment").is_none(), "{untouched}");

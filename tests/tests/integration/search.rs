@@ -5,7 +5,6 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde_json::{Value, json};
 use shop::catalog::search::{Searchable, product_terms, query_terms, score};
-use shop_local::HttpCall;
 use shop_local::seed_data::{SeedCatalog, SeedProduct, SeedStatus, demo_catalog};
 use shop_tests::TestApp;
 
@@ -69,12 +68,10 @@ async fn search_ranks_name_matches_first_and_counts_facets_over_every_match() {
         "the seed has enough wireless products: {}",
         expected.len()
     );
-    app.call(HttpCall::new("GET", "/api/v1/categories")).await;
+    app.list_categories().await;
     app.reset_calls();
 
-    let response = app
-        .post("/api/v1/products/search", json!({"query": "wireless", "limit": 100}))
-        .await;
+    let response = app.search(json!({"query": "wireless", "limit": 100})).await;
 
     response.expect_status(200);
     let calls = app.calls();
@@ -150,23 +147,14 @@ async fn prefixes_filters_and_multi_word_queries_narrow_the_search() {
     app.seed().await;
     let demo = demo_catalog();
 
-    let prefix = app
-        .post("/api/v1/products/search", json!({"query": "wirel", "limit": 100}))
-        .await;
-    let exact = app
-        .post("/api/v1/products/search", json!({"query": "wireless", "limit": 100}))
-        .await;
+    let prefix = app.search(json!({"query": "wirel", "limit": 100})).await;
+    let exact = app.search(json!({"query": "wireless", "limit": 100})).await;
     assert_eq!(
         prefix.data()["pagination"]["totalItems"],
         exact.data()["pagination"]["totalItems"]
     );
 
-    let both = app
-        .post(
-            "/api/v1/products/search",
-            json!({"query": "wireless headphones", "limit": 100}),
-        )
-        .await;
+    let both = app.search(json!({"query": "wireless headphones", "limit": 100})).await;
     let expected = expected_matches(&demo, "wireless headphones");
     assert_eq!(both.data()["pagination"]["totalItems"], expected.len());
     let top = names(both.data())[0].to_lowercase();
@@ -176,7 +164,7 @@ async fn prefixes_filters_and_multi_word_queries_narrow_the_search() {
     );
 
     let filtered = app
-        .post("/api/v1/products/search", json!({"query": "wireless", "filters": {"brand": "TechBrand", "maxPrice": 150}, "sort": "price", "sortOrder": "asc"}))
+        .search(json!({"query": "wireless", "filters": {"brand": "TechBrand", "maxPrice": 150}, "sort": "price", "sortOrder": "asc"}))
         .await;
     filtered.expect_status(200);
     let prices: Vec<f64> = filtered.data()["products"]
@@ -194,22 +182,17 @@ async fn prefixes_filters_and_multi_word_queries_narrow_the_search() {
             .all(|p| p["brand"] == "TechBrand")
     );
 
-    let via_get = app
-        .call(HttpCall::new("GET", "/api/v1/products?search=wireless&limit=100"))
-        .await;
+    let via_get = app.list_products("search=wireless&limit=100").await;
     assert_eq!(
         via_get.data()["pagination"]["totalItems"],
         exact.data()["pagination"]["totalItems"]
     );
 
-    let nothing = app.post("/api/v1/products/search", json!({"query": "zzzyx"})).await;
+    let nothing = app.search(json!({"query": "zzzyx"})).await;
     nothing.expect_status(200);
     assert_eq!(nothing.data()["pagination"]["totalItems"], 0);
     let bad = app
-        .post(
-            "/api/v1/products/search",
-            json!({"query": 7, "filters": {"minPrice": "cheap"}, "limit": 500}),
-        )
+        .search(json!({"query": 7, "filters": {"minPrice": "cheap"}, "limit": 500}))
         .await;
     bad.expect_status(400);
 }
@@ -226,23 +209,15 @@ async fn out_of_stock_and_draft_products_are_found_only_when_asked() {
         .unwrap();
     let draft = demo.products.iter().find(|p| p.status == SeedStatus::Draft).unwrap();
 
-    let default = app
-        .post("/api/v1/products/search", json!({"query": sold_out.name, "limit": 100}))
-        .await;
+    let default = app.search(json!({"query": sold_out.name, "limit": 100})).await;
     assert!(!names(default.data()).contains(&sold_out.name));
     let asked = app
-        .post(
-            "/api/v1/products/search",
-            json!({"query": sold_out.name, "filters": {"inStock": false}, "limit": 100}),
-        )
+        .search(json!({"query": sold_out.name, "filters": {"inStock": false}, "limit": 100}))
         .await;
     assert!(names(asked.data()).contains(&sold_out.name));
 
     let hidden = app
-        .post(
-            "/api/v1/products/search",
-            json!({"query": draft.name, "filters": {"inStock": false}}),
-        )
+        .search(json!({"query": draft.name, "filters": {"inStock": false}}))
         .await;
     assert!(!names(hidden.data()).contains(&draft.name));
     let admin = app
@@ -265,37 +240,27 @@ async fn renaming_a_product_updates_the_search_index() {
     let admin = app.admin(&shop_tests::email("admin")).await;
     let category = app.category(&admin, "Lamps", None).await;
     let product = app.product(&admin, &category, json!({"name": "Quartz Lamp"})).await;
-    let path = format!("/api/v1/products/{}", product["productId"].as_str().unwrap());
+    let id = product["productId"].as_str().unwrap();
     assert_eq!(
-        app.post("/api/v1/products/search", json!({"query": "quartz"}))
-            .await
-            .data()["pagination"]["totalItems"],
+        app.search(json!({"query": "quartz"})).await.data()["pagination"]["totalItems"],
         1
     );
 
-    app.send_as("PATCH", &path, &admin, json!({"name": "Basalt Lamp"}))
+    app.update_product(&admin, id, json!({"name": "Basalt Lamp"}))
         .await
         .expect_status(200);
 
     assert_eq!(
-        app.post("/api/v1/products/search", json!({"query": "quartz"}))
-            .await
-            .data()["pagination"]["totalItems"],
+        app.search(json!({"query": "quartz"})).await.data()["pagination"]["totalItems"],
         0
     );
     assert_eq!(
-        app.post("/api/v1/products/search", json!({"query": "basalt"}))
-            .await
-            .data()["pagination"]["totalItems"],
+        app.search(json!({"query": "basalt"})).await.data()["pagination"]["totalItems"],
         1
     );
-    app.send_as("DELETE", &path, &admin, json!(null))
-        .await
-        .expect_status(200);
+    app.archive_product(&admin, id).await.expect_status(200);
     assert_eq!(
-        app.post("/api/v1/products/search", json!({"query": "basalt"}))
-            .await
-            .data()["pagination"]["totalItems"],
+        app.search(json!({"query": "basalt"})).await.data()["pagination"]["totalItems"],
         0
     );
 }

@@ -62,12 +62,7 @@ impl Soak {
         let product = &self.products[rng.random_range(0..self.products.len())];
         let quantity: u32 = rng.random_range(1..=3);
         let added = app
-            .send_as(
-                "POST",
-                "/api/v1/cart/items",
-                &customer,
-                json!({"productId": product, "quantity": quantity}),
-            )
+            .add_cart_item(&customer, json!({"productId": product, "quantity": quantity}))
             .await;
         self.event();
         if added.status != 201 {
@@ -90,8 +85,7 @@ impl Soak {
         if rng.random_bool(0.15) {
             // Cancelled before paying (or left to expire).
             if rng.random_bool(0.5) {
-                app.send_as("POST", &format!("/api/v1/orders/{order}/cancel"), &customer, json!({}))
-                    .await;
+                app.cancel_order(&customer, &order).await;
                 self.event();
             }
             return trail;
@@ -118,8 +112,7 @@ impl Soak {
         };
         let cancel = async {
             if racing_cancel {
-                app.send_as("POST", &format!("/api/v1/orders/{order}/cancel"), &customer, json!({}))
-                    .await;
+                app.cancel_order(&customer, &order).await;
             }
         };
         tokio::join!(pay, cancel);
@@ -177,8 +170,7 @@ impl Soak {
             }
         }
         if rng.random_bool(0.25) {
-            app.send_as("POST", &format!("/api/v1/orders/{order}/cancel"), &customer, json!({}))
-                .await;
+            app.cancel_order(&customer, &order).await;
             self.event();
         } else if rng.random_bool(0.4) {
             let processing = app
@@ -186,22 +178,16 @@ impl Soak {
                 .await;
             if processing["status"] == "processing" {
                 let shipped = app
-                    .send_as(
-                        "PATCH",
-                        &format!("/api/v1/orders/{order}/status"),
+                    .change_order_status(
                         &self.admin,
+                        &order,
                         json!({"status": "shipped", "carrier": "UPS", "trackingNumber": "1Z"}),
                     )
                     .await;
                 self.event();
                 if shipped.status == 200 && rng.random_bool(0.5) {
-                    app.send_as(
-                        "PATCH",
-                        &format!("/api/v1/orders/{order}/status"),
-                        &self.admin,
-                        json!({"status": "delivered"}),
-                    )
-                    .await;
+                    app.change_order_status(&self.admin, &order, json!({"status": "delivered"}))
+                        .await;
                     self.event();
                 }
             }

@@ -94,12 +94,12 @@ async fn a_body_that_is_not_json_is_a_400_naming_the_body() {
 async fn the_profile_includes_addresses_and_costs_one_round_trip() {
     let app = TestApp::spawn().await;
     let jane = app.customer(&email("profile")).await;
-    app.send_as("POST", "/api/v1/users/addresses", &jane, json!({"street": "123 Main St", "city": "New York", "state": "NY", "zipCode": "10001", "country": "USA", "isDefault": true}))
+    app.add_address(&jane, json!({"street": "123 Main St", "city": "New York", "state": "NY", "zipCode": "10001", "country": "USA", "isDefault": true}))
         .await
         .expect_status(201);
     app.reset_calls();
 
-    let profile = app.get_as("/api/v1/users/profile", &jane).await;
+    let profile = app.profile(&jane).await;
 
     profile.expect_status(200);
     assert_eq!(app.calls(), ["Query"]);
@@ -121,27 +121,17 @@ async fn a_stale_profile_update_is_rejected_and_overwrites_nothing() {
     let jane = app.customer(&email("stale")).await;
 
     let first = app
-        .send_as(
-            "PUT",
-            "/api/v1/users/profile",
-            &jane,
-            json!({"firstName": "Janet", "version": 1}),
-        )
+        .update_profile(&jane, json!({"firstName": "Janet", "version": 1}))
         .await;
     first.expect_status(200);
     assert_eq!(first.data()["version"], 2);
     let stale = app
-        .send_as(
-            "PUT",
-            "/api/v1/users/profile",
-            &jane,
-            json!({"firstName": "Joan", "version": 1}),
-        )
+        .update_profile(&jane, json!({"firstName": "Joan", "version": 1}))
         .await;
 
     stale.expect_status(409);
     assert_eq!(stale.code(), "RES_003");
-    let profile = app.get_as("/api/v1/users/profile", &jane).await;
+    let profile = app.profile(&jane).await;
     assert_eq!(profile.data()["firstName"], "Janet");
     assert_eq!(profile.data()["version"], 2);
 }
@@ -172,19 +162,12 @@ async fn a_profile_update_needs_a_version_and_a_valid_field() {
     let app = TestApp::spawn().await;
     let jane = app.customer(&email("noversion")).await;
 
-    let without_version = app
-        .send_as("PUT", "/api/v1/users/profile", &jane, json!({"firstName": "Janet"}))
-        .await;
+    let without_version = app.update_profile(&jane, json!({"firstName": "Janet"})).await;
     without_version.expect_status(400);
     assert_eq!(without_version.bad_fields(), ["version"]);
 
     let bad = app
-        .send_as(
-            "PUT",
-            "/api/v1/users/profile",
-            &jane,
-            json!({"firstName": "", "email": "x@example.com", "version": 1}),
-        )
+        .update_profile(&jane, json!({"firstName": "", "email": "x@example.com", "version": 1}))
         .await;
     bad.expect_status(400);
     assert_eq!(bad.code(), "VAL_001");
@@ -199,18 +182,14 @@ async fn addresses_have_at_most_one_default() {
     let jane = app.customer(&email("addr")).await;
     let address = |street: &str, default: bool| json!({"street": street, "city": "Boston", "zipCode": "02101", "country": "USA", "isDefault": default});
 
-    let home = app
-        .send_as("POST", "/api/v1/users/addresses", &jane, address("1 Home St", false))
-        .await;
+    let home = app.add_address(&jane, address("1 Home St", false)).await;
     home.expect_status(201);
     assert_eq!(home.data()["isDefault"], true, "the first address becomes the default");
-    let work = app
-        .send_as("POST", "/api/v1/users/addresses", &jane, address("2 Work St", true))
-        .await;
+    let work = app.add_address(&jane, address("2 Work St", true)).await;
     work.expect_status(201);
     assert_eq!(work.data()["isDefault"], true);
 
-    let list = app.get_as("/api/v1/users/addresses", &jane).await;
+    let list = app.list_addresses(&jane, "").await;
     list.expect_status(200);
     let defaults: Vec<_> = list.data()["addresses"]
         .as_array()
@@ -224,16 +203,11 @@ async fn addresses_have_at_most_one_default() {
 
     let home_id = home.data()["addressId"].as_str().unwrap();
     let moved = app
-        .send_as(
-            "PUT",
-            &format!("/api/v1/users/addresses/{home_id}"),
-            &jane,
-            json!({"isDefault": true, "city": "Cambridge"}),
-        )
+        .update_address(&jane, home_id, json!({"isDefault": true, "city": "Cambridge"}))
         .await;
     moved.expect_status(200);
     assert_eq!(moved.data()["city"], "Cambridge");
-    let profile = app.get_as("/api/v1/users/profile", &jane).await;
+    let profile = app.profile(&jane).await;
     let defaults: Vec<_> = profile.data()["addresses"]
         .as_array()
         .unwrap()
@@ -243,15 +217,8 @@ async fn addresses_have_at_most_one_default() {
         .collect();
     assert_eq!(defaults, [home_id]);
 
-    app.send_as(
-        "DELETE",
-        &format!("/api/v1/users/addresses/{home_id}"),
-        &jane,
-        json!(null),
-    )
-    .await
-    .expect_status(200);
-    let profile = app.get_as("/api/v1/users/profile", &jane).await;
+    app.delete_address(&jane, home_id).await.expect_status(200);
+    let profile = app.profile(&jane).await;
     let remaining = profile.data()["addresses"].as_array().unwrap().clone();
     assert_eq!(remaining.len(), 1);
     assert_eq!(remaining[0]["isDefault"], false);
@@ -262,30 +229,18 @@ async fn a_stale_address_version_is_409() {
     let app = TestApp::spawn().await;
     let jane = app.customer(&email("addrv")).await;
     let created = app
-        .send_as(
-            "POST",
-            "/api/v1/users/addresses",
+        .add_address(
             &jane,
             json!({"street": "1 A St", "city": "X", "zipCode": "1", "country": "US"}),
         )
         .await;
     let id = created.data()["addressId"].as_str().unwrap().to_owned();
-    app.send_as(
-        "PUT",
-        &format!("/api/v1/users/addresses/{id}"),
-        &jane,
-        json!({"street": "2 A St", "version": 1}),
-    )
-    .await
-    .expect_status(200);
+    app.update_address(&jane, &id, json!({"street": "2 A St", "version": 1}))
+        .await
+        .expect_status(200);
 
     let stale = app
-        .send_as(
-            "PUT",
-            &format!("/api/v1/users/addresses/{id}"),
-            &jane,
-            json!({"street": "3 A St", "version": 1}),
-        )
+        .update_address(&jane, &id, json!({"street": "3 A St", "version": 1}))
         .await;
 
     stale.expect_status(409);
@@ -298,12 +253,7 @@ async fn an_address_needs_its_postal_fields() {
     let jane = app.customer(&email("addrbad")).await;
 
     let response = app
-        .send_as(
-            "POST",
-            "/api/v1/users/addresses",
-            &jane,
-            json!({"street": "", "city": "Boston", "isDefault": "yes"}),
-        )
+        .add_address(&jane, json!({"street": "", "city": "Boston", "isDefault": "yes"}))
         .await;
 
     response.expect_status(400);
@@ -318,26 +268,19 @@ async fn a_customer_cannot_touch_another_customers_address() {
     let jane = app.customer(&email("owner")).await;
     let mallory = app.customer(&email("mallory")).await;
     let created = app
-        .send_as(
-            "POST",
-            "/api/v1/users/addresses",
+        .add_address(
             &jane,
             json!({"street": "1 A St", "city": "X", "zipCode": "1", "country": "US"}),
         )
         .await;
-    let path = format!(
-        "/api/v1/users/addresses/{}",
-        created.data()["addressId"].as_str().unwrap()
-    );
+    let address = created.data()["addressId"].as_str().unwrap();
 
-    app.send_as("PUT", &path, &mallory, json!({"street": "stolen"}))
+    app.update_address(&mallory, address, json!({"street": "stolen"}))
         .await
         .expect_status(404);
-    app.send_as("DELETE", &path, &mallory, json!(null))
-        .await
-        .expect_status(404);
+    app.delete_address(&mallory, address).await.expect_status(404);
 
-    let profile = app.get_as("/api/v1/users/profile", &jane).await;
+    let profile = app.profile(&jane).await;
     assert_eq!(profile.data()["addresses"][0]["street"], "1 A St");
 }
 
@@ -346,9 +289,7 @@ async fn the_address_book_is_capped() {
     let app = TestApp::spawn().await;
     let jane = app.customer(&email("cap")).await;
     for n in 0..shop::users::MAX_ADDRESSES {
-        app.send_as(
-            "POST",
-            "/api/v1/users/addresses",
+        app.add_address(
             &jane,
             json!({"street": format!("{n} A St"), "city": "X", "zipCode": "1", "country": "US"}),
         )
@@ -357,16 +298,14 @@ async fn the_address_book_is_capped() {
     }
 
     let over = app
-        .send_as(
-            "POST",
-            "/api/v1/users/addresses",
+        .add_address(
             &jane,
             json!({"street": "one more", "city": "X", "zipCode": "1", "country": "US"}),
         )
         .await;
 
     over.expect_status(400);
-    let page = app.get_as("/api/v1/users/addresses?page=2&limit=15", &jane).await;
+    let page = app.list_addresses(&jane, "page=2&limit=15").await;
     assert_eq!(page.data()["addresses"].as_array().unwrap().len(), 5);
     assert_eq!(page.data()["pagination"]["totalItems"], 20);
     assert_eq!(page.data()["pagination"]["hasPreviousPage"], true);
@@ -377,7 +316,7 @@ async fn a_bad_page_parameter_is_named() {
     let app = TestApp::spawn().await;
     let jane = app.customer(&email("page")).await;
 
-    let response = app.get_as("/api/v1/users/addresses?page=0&limit=1000", &jane).await;
+    let response = app.list_addresses(&jane, "page=0&limit=1000").await;
 
     response.expect_status(400);
     assert_eq!(response.bad_fields(), ["page", "limit"]);
@@ -389,14 +328,12 @@ async fn a_customer_cannot_read_another_customers_profile() {
     let jane = app.customer(&email("jane")).await;
     let mallory = app.customer(&email("mallory")).await;
 
-    let response = app.get_as(&format!("/api/v1/users/{}", jane.user_id), &mallory).await;
+    let response = app.get_user(&mallory, &jane.user_id).await;
 
     response.expect_status(403);
     assert_eq!(response.code(), "AUTH_004");
     assert!(response.body.get("data").is_none());
-    let own = app
-        .get_as(&format!("/api/v1/users/{}", mallory.user_id), &mallory)
-        .await;
+    let own = app.get_user(&mallory, &mallory.user_id).await;
     own.expect_status(200);
 }
 
@@ -408,11 +345,11 @@ async fn only_admins_list_users_newest_first_with_pagination() {
     app.register(&email("c3")).await.expect_status(201);
     let admin = app.admin(&email("admin")).await;
 
-    let forbidden = app.get_as("/api/v1/users", &customer).await;
+    let forbidden = app.list_users(&customer, "").await;
     forbidden.expect_status(403);
     assert_eq!(forbidden.code(), "AUTH_004");
 
-    let page = app.get_as("/api/v1/users?page=1&limit=3", &admin).await;
+    let page = app.list_users(&admin, "page=1&limit=3").await;
     page.expect_status(200);
     let users = page.data()["users"].as_array().unwrap();
     assert_eq!(users.len(), 3);
@@ -421,14 +358,14 @@ async fn only_admins_list_users_newest_first_with_pagination() {
         page.data()["pagination"],
         json!({"currentPage": 1, "totalPages": 2, "totalItems": 4, "itemsPerPage": 3, "hasNextPage": true, "hasPreviousPage": false})
     );
-    let last = app.get_as("/api/v1/users?page=2&limit=3", &admin).await;
+    let last = app.list_users(&admin, "page=2&limit=3").await;
     assert_eq!(last.data()["users"].as_array().unwrap().len(), 1);
     assert_eq!(last.data()["users"][0]["userId"], customer.user_id.as_str());
 
-    let one = app.get_as(&format!("/api/v1/users/{}", customer.user_id), &admin).await;
+    let one = app.get_user(&admin, &customer.user_id).await;
     one.expect_status(200);
     assert_eq!(one.data()["email"], customer.email.as_str());
-    let missing = app.get_as("/api/v1/users/usr_01HZZZZZZZZZZZZZZZZZZZZZZZ", &admin).await;
+    let missing = app.get_user(&admin, "usr_01HZZZZZZZZZZZZZZZZZZZZZZZ").await;
     missing.expect_status(404);
     assert_eq!(missing.code(), "RES_001");
 }
@@ -441,7 +378,7 @@ async fn promoting_an_existing_account_keeps_its_password() {
 
     let admin = app.admin(&address).await;
 
-    let list = app.get_as("/api/v1/users", &admin).await;
+    let list = app.list_users(&admin, "").await;
     list.expect_status(200);
 }
 
@@ -450,31 +387,26 @@ async fn an_address_update_changes_only_the_fields_sent() {
     let app = TestApp::spawn().await;
     let jane = app.customer(&email("patch")).await;
     let created = app
-        .send_as(
-            "POST",
-            "/api/v1/users/addresses",
+        .add_address(
             &jane,
             json!({"street": "1 A St", "city": "Albany", "state": "NY", "zipCode": "12207", "country": "USA"}),
         )
         .await;
-    let path = format!(
-        "/api/v1/users/addresses/{}",
-        created.data()["addressId"].as_str().unwrap()
-    );
+    let address = created.data()["addressId"].as_str().unwrap();
 
-    let moved = app.send_as("PUT", &path, &jane, json!({"street": "2 B St"})).await;
+    let moved = app.update_address(&jane, address, json!({"street": "2 B St"})).await;
     moved.expect_status(200);
     assert_eq!(
         (moved.data()["street"].as_str(), moved.data()["state"].as_str()),
         (Some("2 B St"), Some("NY"))
     );
 
-    let cleared = app.send_as("PUT", &path, &jane, json!({"state": null})).await;
+    let cleared = app.update_address(&jane, address, json!({"state": null})).await;
     cleared.expect_status(200);
     assert!(cleared.data()["state"].is_null());
     assert_eq!(cleared.data()["city"], "Albany");
 
-    let empty = app.send_as("PUT", &path, &jane, json!({})).await;
+    let empty = app.update_address(&jane, address, json!({})).await;
     empty.expect_status(400);
     assert_eq!(empty.bad_fields(), ["body"]);
 }
@@ -485,13 +417,7 @@ async fn ids_have_one_spelling() {
     let jane = app.customer(&email("spelling")).await;
 
     let lower = app
-        .get_as(
-            &format!(
-                "/api/v1/users/{}",
-                jane.user_id.to_lowercase().replacen("USR_", "usr_", 1)
-            ),
-            &jane,
-        )
+        .get_user(&jane, &jane.user_id.to_lowercase().replacen("USR_", "usr_", 1))
         .await;
 
     lower.expect_status(404);
