@@ -148,6 +148,9 @@ async fn seed(args: &Args) -> Result<(), BoxError> {
         report.products_present,
         started.elapsed().as_secs_f64()
     );
+    if report.vocabulary_words > 0 {
+        println!("search vocabulary: {} words", report.vocabulary_words);
+    }
     println!(
         "demo admin:    {} / {}",
         shop_local::seed::ADMIN_EMAIL,

@@ -26,6 +26,9 @@ pub struct SeedReport {
     pub categories_created: usize,
     pub products_created: usize,
     pub products_present: usize,
+    /// Search words put back into the vocabulary when products were already
+    /// present (a table loaded before typo-tolerant search had none).
+    pub vocabulary_words: usize,
 }
 
 fn account(email: &str, password: &str, first: &str, last: &str) -> Result<NewUser, BoxError> {
@@ -156,6 +159,9 @@ pub async fn seed(catalog: &Catalog) -> Result<SeedReport, BoxError> {
         } else {
             report.products_present += 1;
         }
+    }
+    if report.products_present > 0 {
+        report.vocabulary_words = catalog.store.rebuild_search_vocabulary().await?;
     }
     Ok(report)
 }

@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use serde::Serialize;
 use serde_json::Value;
 
-use super::search::{self, PriceBucket};
+use super::search::{self, PriceBucket, QueryWord};
 use super::views::ProductCard;
 use super::{Catalog, CategoryTree};
 use crate::auth::Caller;
@@ -55,9 +55,9 @@ fn sort_key(text: &str) -> Result<SortKey, String> {
         "relevance" => Ok(SortKey::Relevance),
         "price" => Ok(SortKey::Price),
         "name" => Ok(SortKey::Name),
-        "createdAt" => Ok(SortKey::CreatedAt),
+        "createdAt" | "newest" => Ok(SortKey::CreatedAt),
         "rating" => Ok(SortKey::Rating),
-        _ => Err("must be one of relevance, price, name, createdAt, rating".to_owned()),
+        _ => Err("must be one of relevance, price, name, createdAt (or newest), rating".to_owned()),
     }
 }
 
@@ -330,6 +330,49 @@ pub struct ProductPage {
     pub facets: Facets,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub query: Option<String>,
+    /// The query as it was understood when some of its words were corrected.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub did_you_mean: Option<DidYouMean>,
+}
+
+/// The words of a search that were corrected, and the query they make.
+#[derive(Debug, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct DidYouMean {
+    /// The query with each corrected word replaced by its nearest correction.
+    pub query: String,
+    pub corrections: Vec<Correction>,
+}
+
+#[derive(Debug, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Correction {
+    /// The word as typed (lower-cased).
+    pub word: String,
+    /// The indexed words it was taken for, nearest first.
+    pub corrected_to: Vec<String>,
+}
+
+impl DidYouMean {
+    fn of(words: &[QueryWord]) -> Option<Self> {
+        let corrections: Vec<Correction> = words
+            .iter()
+            .filter(|w| w.corrections().next().is_some())
+            .map(|w| Correction {
+                word: w.word.clone(),
+                corrected_to: w.corrections().map(|a| a.term.clone()).collect(),
+            })
+            .collect();
+        if corrections.is_empty() {
+            return None;
+        }
+        let query = words
+            .iter()
+            .map(|w| w.corrections().next().map_or(w.word.as_str(), |a| a.term.as_str()))
+            .collect::<Vec<_>>()
+            .join(" ");
+        Some(Self { query, corrections })
+    }
 }
 
 fn facets(matches: &[(CardRecord, Option<f64>)], tree: &CategoryTree, buckets: &[PriceBucket]) -> Facets {
@@ -395,12 +438,12 @@ impl Catalog {
         let candidates = async {
             if terms.is_empty() {
                 let cards = self.store.catalog_cards(&statuses).await?;
-                Ok::<_, ApiError>(cards.into_iter().map(|card| (card, None)).collect::<Vec<_>>())
+                Ok::<_, ApiError>((cards.into_iter().map(|card| (card, None)).collect::<Vec<_>>(), None))
             } else {
                 self.search_candidates(&terms).await
             }
         };
-        let (candidates, tree) = futures::try_join!(candidates, self.tree())?;
+        let ((candidates, did_you_mean), tree) = futures::try_join!(candidates, self.tree())?;
         let category = match &query.category {
             Some(reference) => Some(
                 tree.find(reference)
@@ -449,34 +492,66 @@ impl Catalog {
             pagination,
             facets,
             query: query.search.clone(),
+            did_you_mean,
         })
     }
 
-    /// Products matching every term, with their scores. Round trip 1: one index
-    /// query per term, concurrently; round trip 2: the candidates, concurrently.
-    async fn search_candidates(&self, terms: &[String]) -> Result<Vec<(CardRecord, Option<f64>)>, ApiError> {
-        let lookups = terms.iter().map(|term| self.store.products_with_term_prefix(term));
-        let hits = futures::future::try_join_all(lookups).await?;
-        let mut sets = hits
+    /// Products matching every query word, with their scores, and the words
+    /// that were corrected. Round trip 1: one index query per word and per
+    /// correction, concurrently (the vocabulary that suggests corrections is
+    /// cached, one Query when it is not); round trip 2: the candidates.
+    async fn search_candidates(
+        &self,
+        terms: &[String],
+    ) -> Result<(Vec<(CardRecord, Option<f64>)>, Option<DidYouMean>), ApiError> {
+        let vocabulary = self.vocabulary().await?;
+        let mut words: Vec<QueryWord> = terms.iter().map(|t| QueryWord::new(t, &vocabulary)).collect();
+        let mut lookups: Vec<String> = words
+            .iter()
+            .flat_map(|w| w.alternatives.iter().map(|a| a.term.clone()))
+            .collect();
+        lookups.sort_unstable();
+        lookups.dedup();
+        let found =
+            futures::future::try_join_all(lookups.iter().map(|t| self.store.products_with_term_prefix(t))).await?;
+        let hits: HashMap<String, HashSet<ProductId>> = lookups
             .into_iter()
-            .map(|hits| hits.into_iter().map(|(_, id)| id).collect::<HashSet<ProductId>>());
+            .zip(found)
+            .map(|(term, hits)| (term, hits.into_iter().map(|(_, id)| id).collect()))
+            .collect();
+        let found = |term: &str| hits.get(term).is_some_and(|ids| !ids.is_empty());
+        for word in &mut words {
+            // A word found as typed (the cached vocabulary may predate it) is not corrected.
+            if found(&word.word) {
+                *word = QueryWord::exact(&word.word);
+            } else {
+                word.retain(found);
+            }
+        }
+        let mut sets = words.iter().map(|word| {
+            word.alternatives
+                .iter()
+                .flat_map(|a| hits.get(a.term.as_str()).into_iter().flatten().copied())
+                .collect::<HashSet<ProductId>>()
+        });
         let Some(mut candidates) = sets.next() else {
-            return Ok(Vec::new());
+            return Ok((Vec::new(), None));
         };
         for set in sets {
             candidates.retain(|id| set.contains(id));
         }
         let ids: Vec<ProductId> = candidates.into_iter().collect();
         let products = self.store.products(&ids).await?;
-        Ok(products
+        let matches = products
             .iter()
             .filter_map(|product| {
                 Some((
                     CardRecord::from(product),
-                    Some(search::score(&product.search_terms, terms)?),
+                    Some(search::score(&product.search_terms, &words)?),
                 ))
             })
-            .collect())
+            .collect();
+        Ok((matches, DidYouMean::of(&words)))
     }
 }
 

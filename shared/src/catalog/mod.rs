@@ -10,7 +10,7 @@ pub mod views;
 pub mod wishlist;
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use tokio::sync::RwLock;
 
@@ -26,7 +26,37 @@ pub struct Catalog {
     pub settings: CatalogSettings,
     /// The category tree as last read, reused by a warm function for
     /// `settings.category_cache` (the application cache level, serverless style).
-    tree: RwLock<Option<(Instant, Arc<CategoryTree>)>>,
+    tree: Cached<CategoryTree>,
+    /// Every indexed search word, for correcting typos; cached like the tree.
+    vocabulary: Cached<search::Vocabulary>,
+}
+
+/// A value read from the table, reused while it is younger than a time to live.
+#[derive(Debug)]
+struct Cached<T>(RwLock<Option<(Instant, Arc<T>)>>);
+
+impl<T> Cached<T> {
+    fn new() -> Self {
+        Self(RwLock::new(None))
+    }
+
+    async fn get_or_load<F>(&self, ttl: Duration, load: F) -> Result<Arc<T>, ApiError>
+    where
+        F: std::future::Future<Output = Result<T, ApiError>>,
+    {
+        if let Some((read_at, value)) = self.0.read().await.as_ref()
+            && read_at.elapsed() < ttl
+        {
+            return Ok(value.clone());
+        }
+        let value = Arc::new(load.await?);
+        *self.0.write().await = Some((Instant::now(), value.clone()));
+        Ok(value)
+    }
+
+    async fn forget(&self) {
+        *self.0.write().await = None;
+    }
 }
 
 impl Catalog {
@@ -38,24 +68,25 @@ impl Catalog {
         Self {
             store,
             settings,
-            tree: RwLock::new(None),
+            tree: Cached::new(),
+            vocabulary: Cached::new(),
         }
     }
 
     /// The category tree, from the cache when it is fresh (otherwise one Query).
     pub async fn tree(&self) -> Result<Arc<CategoryTree>, ApiError> {
-        if let Some((read_at, tree)) = self.tree.read().await.as_ref()
-            && read_at.elapsed() < self.settings.category_cache
-        {
-            return Ok(tree.clone());
-        }
-        let tree = Arc::new(CategoryTree::new(self.store.categories().await?));
-        *self.tree.write().await = Some((Instant::now(), tree.clone()));
-        Ok(tree)
+        let load = async { Ok(CategoryTree::new(self.store.categories().await?)) };
+        self.tree.get_or_load(self.settings.category_cache, load).await
     }
 
     /// Forgets the cached tree after this function changed categories or their counts.
     pub async fn forget_tree(&self) {
-        *self.tree.write().await = None;
+        self.tree.forget().await;
+    }
+
+    /// Every indexed search word, from the cache when it is fresh (otherwise one Query).
+    pub async fn vocabulary(&self) -> Result<Arc<search::Vocabulary>, ApiError> {
+        let load = async { Ok(search::Vocabulary::new(self.store.search_vocabulary().await?)) };
+        self.vocabulary.get_or_load(self.settings.category_cache, load).await
     }
 }

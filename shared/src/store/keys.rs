@@ -24,6 +24,7 @@
 //! | product slug / SKU markers | `PRODUCT_SLUG#<slug>`, `SKU#<SKU>` | `MARKER` | | TransactWrite |
 //! | stock change (inventory transaction) | `PRODUCT#<productId>` | `STOCK#<ulid>` | | TransactWrite (with the stock update), Query (history) |
 //! | search term | `TERM#<first two letters>` | `<word>#<productId>` | | Query `begins_with` (prefix match) |
+//! | search vocabulary (every word ever indexed) | `SEARCH#VOCABULARY` | `<word>` | | Query (the whole vocabulary, cached per warm function); written in the batch that indexes a new word |
 //! | review | `PRODUCT#<productId>` | `REVIEW#<reviewId>` | approved: GSI1 `REVIEWS#<productId>` / `<reviewId>`, GSI2 `REVIEWS#<productId>` / `<stars>#<reviewId>`; pending: GSI3 `REVIEWS#PENDING` / `<reviewId>` | GetItem, Query |
 //! | one review per customer | `PRODUCT#<productId>` | `REVIEWER#<userId>` | | TransactWrite |
 //! | purchase (makes a review verified) | `USER#<userId>` | `PURCHASE#<productId>` | | BatchGetItem; written in the transaction that commits an order's stock |
@@ -271,6 +272,12 @@ pub fn search_term_partition(term: &str) -> String {
 
 pub fn search_term(term: &str, product: ProductId) -> Key {
     Key::new(search_term_partition(term), format!("{term}#{product}"))
+}
+
+pub const SEARCH_VOCABULARY: &str = "SEARCH#VOCABULARY";
+
+pub fn search_vocabulary_word(term: &str) -> Key {
+    Key::new(SEARCH_VOCABULARY, term)
 }
 
 pub fn review(product: ProductId, review: ReviewId) -> Key {

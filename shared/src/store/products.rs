@@ -1,7 +1,7 @@
 //! Products (variants embedded), their slug and SKU markers, the cards the
 //! catalog index projects, and the search terms that point at them.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde::{Deserialize, Serialize};
@@ -350,8 +350,37 @@ impl Store {
             .collect())
     }
 
+    /// Every word any product has been indexed under (one Query, following
+    /// pages). It only grows: a word no product holds any more finds nothing.
+    pub async fn search_vocabulary(&self) -> Result<BTreeSet<String>, StoreError> {
+        let found = self.query_keys(&Query::table(keys::SEARCH_VOCABULARY)).await?;
+        Ok(found.into_iter().map(|key| key.sk).collect())
+    }
+
+    /// Puts every word of every product (of any status) into the vocabulary:
+    /// for a table indexed before the vocabulary existed. Idempotent; returns
+    /// the number of words.
+    pub async fn rebuild_search_vocabulary(&self) -> Result<usize, StoreError> {
+        let cards = self.catalog_cards(&ProductStatus::ALL).await?;
+        let ids: Vec<ProductId> = cards.iter().map(|card| card.product_id).collect();
+        let words: BTreeSet<String> = self
+            .products(&ids)
+            .await?
+            .into_iter()
+            .flat_map(|product| product.search_terms.keys().cloned().collect::<Vec<_>>())
+            .collect();
+        let count = words.len();
+        let items = words
+            .iter()
+            .map(|word| keys::search_vocabulary_word(word).primary())
+            .collect();
+        self.put_items(items).await?;
+        Ok(count)
+    }
+
     /// Makes the index hold exactly `terms` for `product`: puts every current term
     /// (idempotent, so a retry heals a partial write) and deletes the dropped ones.
+    /// Words new to the product join the vocabulary in the same batch.
     pub async fn sync_search_terms(
         &self,
         product: ProductId,
@@ -370,6 +399,12 @@ impl Store {
                 item.insert("productId".into(), string(product.to_string()));
                 item
             })
+            .chain(
+                current
+                    .keys()
+                    .filter(|term| !previous.contains_key(*term))
+                    .map(|term| keys::search_vocabulary_word(term).primary()),
+            )
             .collect();
         self.put_items(fresh).await?;
         self.delete_keys(&stale).await

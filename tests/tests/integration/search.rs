@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use serde_json::{Value, json};
-use shop::catalog::search::{Searchable, product_terms, query_terms, score};
+use shop::catalog::search::{QueryWord, Searchable, product_terms, query_terms, score};
 use shop_local::seed_data::{SeedCatalog, SeedProduct, SeedStatus, demo_catalog};
 use shop_tests::TestApp;
 
@@ -29,7 +29,7 @@ fn in_stock(product: &SeedProduct) -> bool {
 
 /// The seed products a customer search for `query` must return, with their scores.
 fn expected_matches<'a>(demo: &'a SeedCatalog, query: &str) -> Vec<(&'a SeedProduct, f64)> {
-    let terms = query_terms(query);
+    let terms: Vec<QueryWord> = query_terms(query).iter().map(|t| QueryWord::exact(t)).collect();
     demo.products
         .iter()
         .filter(|p| p.status == SeedStatus::Active && in_stock(p))
@@ -69,6 +69,7 @@ async fn search_ranks_name_matches_first_and_counts_facets_over_every_match() {
         expected.len()
     );
     app.list_categories().await;
+    app.search(json!({"query": "warm"})).await;
     app.reset_calls();
 
     let response = app.search(json!({"query": "wireless", "limit": 100})).await;
@@ -78,7 +79,7 @@ async fn search_ranks_name_matches_first_and_counts_facets_over_every_match() {
     assert_eq!(
         calls,
         ["Query", "BatchGetItem"],
-        "two round trips: the term index, then the candidates"
+        "two round trips: the term index, then the candidates (the vocabulary is cached)"
     );
     let data = response.data();
     assert_eq!(data["pagination"]["totalItems"], expected.len());
@@ -195,6 +196,90 @@ async fn prefixes_filters_and_multi_word_queries_narrow_the_search() {
         .search(json!({"query": 7, "filters": {"minPrice": "cheap"}, "limit": 500}))
         .await;
     bad.expect_status(400);
+}
+
+#[tokio::test]
+async fn a_mistyped_word_finds_what_the_right_one_finds_and_says_so() {
+    let app = TestApp::spawn().await;
+    app.seed().await;
+    let demo = demo_catalog();
+    let expected = expected_matches(&demo, "wireless headphones");
+    assert!(!expected.is_empty());
+
+    let typed = app.search(json!({"query": "wirelss headphnes", "limit": 100})).await;
+    typed.expect_status(200);
+    assert_eq!(typed.data()["pagination"]["totalItems"], expected.len());
+    assert_eq!(
+        typed.data()["didYouMean"],
+        json!({"query": "wireless headphones", "corrections": [
+            {"word": "wirelss", "correctedTo": ["wireless"]},
+            {"word": "headphnes", "correctedTo": ["headphones"]}
+        ]})
+    );
+    let right = app.search(json!({"query": "wireless headphones", "limit": 100})).await;
+    assert_eq!(
+        names(typed.data()),
+        names(right.data()),
+        "the same products in the same order"
+    );
+    assert!(right.data().get("didYouMean").is_none(), "nothing to correct");
+    let score = |page: &shop_tests::TestResponse| page.data()["products"][0]["score"].as_f64().unwrap();
+    assert!(
+        score(&typed) < score(&right),
+        "a corrected word scores below the exact one"
+    );
+
+    // Two letters swapped and one missing, from nine letters; through the listing too.
+    let listed = app.list_products("search=haedphnes&limit=100").await;
+    listed.expect_status(200);
+    assert_eq!(listed.data()["didYouMean"]["query"], "headphones");
+    assert_eq!(
+        listed.data()["pagination"]["totalItems"],
+        expected_matches(&demo, "headphones").len()
+    );
+    // Short words must be typed right, and a word far from every other finds nothing.
+    for unknown in ["mose", "wirlss", "zzzyxqwv"] {
+        let none = app.search(json!({"query": unknown})).await;
+        none.expect_status(200);
+        assert_eq!(none.data()["pagination"]["totalItems"], 0, "{unknown}");
+    }
+}
+
+#[tokio::test]
+async fn seeding_a_catalog_indexed_before_the_vocabulary_puts_the_words_back() {
+    let app = TestApp::spawn().await;
+    app.seed().await;
+    let store = &app.gateway.functions.catalog_api().catalog().store;
+    let words = store
+        .query_keys(&shop::store::table::Query::table(shop::store::keys::SEARCH_VOCABULARY))
+        .await
+        .unwrap();
+    assert!(
+        words.len() > 500,
+        "every indexed word is in the vocabulary: {}",
+        words.len()
+    );
+    store.delete_keys(&words).await.unwrap();
+    let uncorrected = search_with_cold_caches(&app, "headphnes").await;
+    assert_eq!(uncorrected["pagination"]["totalItems"], 0);
+
+    let report = app.seed().await;
+    assert_eq!(report.products_created, 0);
+    assert_eq!(report.vocabulary_words, words.len());
+    let corrected = search_with_cold_caches(&app, "headphnes").await;
+    assert!(corrected["pagination"]["totalItems"].as_u64().unwrap() > 0);
+}
+
+/// A search through a new gateway: its functions have not cached the vocabulary yet.
+async fn search_with_cold_caches(app: &TestApp, query: &str) -> Value {
+    let gateway = shop_local::server::Gateway::new(&app.stack, &app.clients).unwrap();
+    let call = shop_local::HttpCall::new("POST", "/api/v1/products/search").json(&json!({"query": query}));
+    let response = gateway.dispatch(call).await;
+    let body = http_body_util::BodyExt::collect(response.into_body())
+        .await
+        .unwrap()
+        .to_bytes();
+    serde_json::from_slice::<Value>(&body).unwrap()["data"].clone()
 }
 
 #[tokio::test]
