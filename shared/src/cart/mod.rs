@@ -285,12 +285,13 @@ impl Carts {
         i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX)
     }
 
-    /// The products of a cart and its coupon (with the customer's uses), in one BatchGetItem.
+    /// The products of a cart and the coupon `code` (with the customer's uses), in one BatchGetItem.
     async fn context(
         &self,
         owner: &CartOwner,
         cart: &CartRecord,
         extra: &[ProductId],
+        code: Option<&CouponCode>,
     ) -> Result<(HashMap<ProductId, ProductRecord>, Option<(CouponRecord, i64)>), ApiError> {
         let mut ids: Vec<ProductId> = cart
             .lines
@@ -301,10 +302,7 @@ impl Carts {
         ids.sort();
         ids.dedup();
         let coupon_user = owner.user().unwrap_or_else(crate::domain::UserId::generate);
-        let reads = self
-            .store
-            .checkout_reads(&ids, cart.coupon_code.as_ref(), coupon_user)
-            .await?;
+        let reads = self.store.checkout_reads(&ids, code, coupon_user).await?;
         let products = reads.products.into_iter().map(|p| (p.product_id, p)).collect();
         Ok((products, reads.coupon.map(|c| (c, reads.coupon_uses))))
     }
@@ -329,31 +327,51 @@ impl Carts {
     /// Two round trips: the cart, then its products and coupon.
     pub async fn cart(&self, owner: &CartOwner) -> Result<CartView, ApiError> {
         let cart = self.store.cart(owner, Timestamp::now()).await?;
-        let (products, coupon) = self.context(owner, &cart, &[]).await?;
+        let (products, coupon) = self.context(owner, &cart, &[], cart.coupon_code.as_ref()).await?;
         Ok(self.view(owner, &cart, &products, &coupon))
     }
 
     /// Applies `change` to the cart and saves it if nobody changed it meanwhile,
-    /// retrying on a race; `change` sees the products of the cart (and `extra`).
+    /// retrying on a race. `change` sees the products of the cart (and `extra`)
+    /// and the coupon `applying` names, or else the cart's own, with the
+    /// customer's uses of it; the answer is priced with the coupon the saved cart holds.
     async fn edit(
         &self,
         owner: &CartOwner,
         extra: &[ProductId],
-        change: impl Fn(&mut CartRecord, &HashMap<ProductId, ProductRecord>) -> Result<(), ApiError>,
+        applying: Option<&CouponCode>,
+        change: impl Fn(
+            &mut CartRecord,
+            &HashMap<ProductId, ProductRecord>,
+            Option<&(CouponRecord, i64)>,
+        ) -> Result<(), ApiError>,
     ) -> Result<CartView, ApiError> {
+        let mut attempted: Option<String> = None;
         for _ in 0..ATTEMPTS {
             let now = Timestamp::now();
             let mut cart = self.store.cart(owner, now).await?;
-            let (products, coupon) = self.context(owner, &cart, extra).await?;
+            if attempted.is_some() && cart.write_id == attempted {
+                // The last write landed, but its answer was lost and the SDK's
+                // retry found the version already moved: it is done, not to be
+                // applied a second time.
+                let (products, coupon) = self.context(owner, &cart, &[], cart.coupon_code.as_ref()).await?;
+                return Ok(self.view(owner, &cart, &products, &coupon));
+            }
+            let code = applying.or(cart.coupon_code.as_ref());
+            let (products, coupon) = self.context(owner, &cart, extra, code).await?;
             let expected = cart.version;
-            change(&mut cart, &products)?;
+            change(&mut cart, &products, coupon.as_ref())?;
             cart.version = expected + 1;
+            cart.write_id = Some(ulid::Ulid::new().to_string());
+            attempted.clone_from(&cart.write_id);
             cart.updated_at = now;
             cart.expires_at = now.unix() + self.ttl(owner);
             match self.store.save_cart(owner, &cart, expected, now).await {
                 Ok(()) => {
+                    let coupon = coupon.filter(|(read, _)| Some(&read.code) == cart.coupon_code.as_ref());
+                    // A coupon the change brought in (a merged guest cart's) is read now.
                     let (products, coupon) = if cart.coupon_code.is_some() && coupon.is_none() {
-                        self.context(owner, &cart, &[]).await?
+                        self.context(owner, &cart, &[], cart.coupon_code.as_ref()).await?
                     } else {
                         (products, coupon)
                     };
@@ -369,7 +387,7 @@ impl Carts {
     /// Adds an item (or more of it), within 1–99 and the stock available.
     #[tracing::instrument(skip_all)]
     pub async fn add_item(&self, owner: &CartOwner, item: NewItem) -> Result<CartView, ApiError> {
-        self.edit(owner, &[item.product_id], |cart, products| {
+        self.edit(owner, &[item.product_id], None, |cart, products, _| {
             let product = products.get(&item.product_id);
             let (_, stock, _, _) = offer(product, item.variant_id).ok_or_else(|| match product {
                 Some(p) if p.status == ProductStatus::Active && item.variant_id.is_none() => {
@@ -428,7 +446,7 @@ impl Carts {
         item: CartItemId,
         quantity: Quantity,
     ) -> Result<CartView, ApiError> {
-        self.edit(owner, &[], |cart, products| {
+        self.edit(owner, &[], None, |cart, products, _| {
             let line = cart
                 .lines
                 .get_mut(&item.to_string())
@@ -452,7 +470,7 @@ impl Carts {
     }
 
     pub async fn remove_item(&self, owner: &CartOwner, item: CartItemId) -> Result<CartView, ApiError> {
-        self.edit(owner, &[], |cart, _| {
+        self.edit(owner, &[], None, |cart, _, _| {
             cart.lines
                 .remove(&item.to_string())
                 .map(|_| ())
@@ -474,25 +492,18 @@ impl Carts {
         ))
     }
 
-    /// Applies a coupon that is valid for this cart now (400 naming `code` otherwise).
+    /// Applies a coupon that is valid for this cart now (400 naming `code` otherwise):
+    /// three round trips, the coupon read with the cart's products.
     pub async fn apply_coupon(&self, owner: &CartOwner, code: CouponCode) -> Result<CartView, ApiError> {
-        let coupon = self
-            .store
-            .coupon(&code)
-            .await?
-            .ok_or_else(|| ApiError::invalid_field("code", "is not a valid coupon"))?;
-        let uses = match owner.user() {
-            Some(user) => self.store.checkout_reads(&[], Some(&code), user).await?.coupon_uses,
-            None => 0,
-        };
-        self.edit(owner, &[], |cart, products| {
+        self.edit(owner, &[], Some(&code), |cart, products, coupon| {
+            let (coupon, uses) = coupon.ok_or_else(|| ApiError::invalid_field("code", "is not a valid coupon"))?;
             let mut probe = cart.clone();
             probe.coupon_code = None;
             let subtotal = price_cart(owner, &probe, products, None, &self.settings, Timestamp::now())
                 .summary
                 .subtotal;
             coupon
-                .discount(subtotal, Timestamp::now(), uses)
+                .discount(subtotal, Timestamp::now(), *uses)
                 .map_err(|problem| ApiError::invalid_field("code", problem))?;
             cart.coupon_code = Some(code.clone());
             Ok(())
@@ -501,7 +512,7 @@ impl Carts {
     }
 
     pub async fn remove_coupon(&self, owner: &CartOwner) -> Result<CartView, ApiError> {
-        self.edit(owner, &[], |cart, _| {
+        self.edit(owner, &[], None, |cart, _, _| {
             cart.coupon_code = None;
             Ok(())
         })
@@ -518,7 +529,7 @@ impl Carts {
         }
         let guest_products: Vec<ProductId> = guest_cart.lines.values().map(|l| l.product_id).collect();
         let merged = self
-            .edit(customer, &guest_products, |cart, products| {
+            .edit(customer, &guest_products, None, |cart, products, _| {
                 for line in guest_cart.lines() {
                     let Some((_, stock, _, _)) = offer(products.get(&line.product_id), line.variant_id) else {
                         continue;

@@ -62,6 +62,10 @@ pub struct CartRecord {
     pub coupon_code: Option<CouponCode>,
     /// 0 for a cart that is not stored yet.
     pub version: u64,
+    /// Unique to each write: a write whose answer was lost (and whose retry
+    /// then failed its own version condition) is recognised by it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub write_id: Option<String>,
     pub updated_at: Timestamp,
     pub expires_at: i64,
 }
@@ -72,6 +76,7 @@ impl CartRecord {
             lines: BTreeMap::new(),
             coupon_code: None,
             version: 0,
+            write_id: None,
             updated_at: now,
             expires_at: 0,
         }

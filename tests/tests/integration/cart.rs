@@ -21,7 +21,7 @@ fn summary(response: &shop_tests::TestResponse) -> Value {
 }
 
 #[tokio::test]
-async fn the_cart_summary_follows_the_lld_worked_examples() {
+async fn the_cart_summary_follows_the_worked_examples() {
     let app = TestApp::spawn().await;
     let (_, _, product) = shop_with_product(&app, 99.99, 50).await;
     let jane = app.customer(&email("jane")).await;
@@ -61,7 +61,7 @@ async fn the_cart_summary_follows_the_lld_worked_examples() {
         summary(&three),
         json!({"subtotal": 299.97, "discount": 0.00, "tax": 23.99, "shipping": 10.00, "total": 333.96})
     );
-    // The body text shows the cents exactly as the LLD does.
+    // The body text shows the cents exactly as documented.
     let raw = serde_json::to_string(&summary(&three)).unwrap();
     assert!(raw.contains("\"shipping\":10.0"), "{raw}");
 
@@ -235,4 +235,39 @@ async fn a_coupon_shows_its_discount_and_refuses_carts_it_does_not_fit() {
     assert_eq!(unknown.bad_fields(), ["code"]);
     let removed = app.send_as("DELETE", "/api/v1/cart/coupon", &jane, json!(null)).await;
     assert_eq!(summary(&removed)["discount"], json!(0.00));
+}
+
+#[tokio::test]
+async fn applying_another_coupon_answers_with_its_discount() {
+    let app = TestApp::spawn().await;
+    let (admin, _, product) = shop_with_product(&app, 100.00, 10).await;
+    let jane = app.customer(&email("jane")).await;
+    app.create_coupon(&admin, json!({"code": "TENOFF", "type": "PERCENTAGE", "value": 10}))
+        .await
+        .expect_status(201);
+    app.create_coupon(&admin, json!({"code": "FIVE", "type": "FIXED", "value": 5}))
+        .await
+        .expect_status(201);
+    app.add_cart_item(&jane, json!({"productId": product}))
+        .await
+        .expect_status(201);
+
+    let first = app.apply_coupon(&jane, "TENOFF").await;
+    first.expect_status(200);
+    assert_eq!(summary(&first)["discount"], json!(10.00));
+    let second = app.apply_coupon(&jane, "FIVE").await;
+    second.expect_status(200);
+    assert_eq!(second.data()["coupon"]["code"], "FIVE");
+    assert_eq!(summary(&second)["discount"], json!(5.00), "{}", second.body);
+    let read = app.get_cart(&jane).await;
+    assert_eq!(summary(&read), summary(&second), "the answer is the cart as saved");
+
+    app.reset_calls();
+    let again = app.apply_coupon(&jane, "TENOFF").await;
+    assert_eq!(again.data()["coupon"]["code"], "TENOFF");
+    assert_eq!(
+        app.calls(),
+        ["GetItem", "BatchGetItem", "PutItem"],
+        "the cart, its products with the coupon, the conditional put"
+    );
 }
