@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-.PHONY: help dev test soak unit lint fmt validate install stack-start stack-stop stack-status admin build
+.PHONY: help dev test contract soak unit lint fmt validate install stack-start stack-stop stack-status admin build
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -10,8 +10,16 @@ help: ## List the targets
 dev: ## Run the emulators and the API on http://127.0.0.1:3000 (Ctrl-C stops them)
 	@scripts/dev.sh
 
-test: ## Run all tests against a private emulator stack on free ports
+test: ## Run all tests, then check openapi.yaml against the running API, each on a private emulator stack
 	@scripts/with-stack.sh cargo test --workspace --locked
+	@scripts/with-stack.sh scripts/contract.sh
+
+contract: ## Check openapi.yaml against the running API with schemathesis (CONTRACT_EXAMPLES=50 for a longer run)
+	@scripts/with-stack.sh scripts/contract.sh
+
+.PHONY: bench
+bench: ## Benchmark release builds on a private emulator stack (cold start, size, latency, throughput, cost per order, catalog scale) into docs/performance.md; BENCH_ARGS=--smoke runs one iteration
+	@scripts/with-stack.sh cargo run --release --locked -p shop-bench -- all $(BENCH_ARGS)
 
 soak: ## Hundreds of randomised order sequences, and the queue-outage test with a minute's outage
 	@SOAK_SEQUENCES=$${SOAK_SEQUENCES:-300} FAULT_OUTAGE_SECS=$${FAULT_OUTAGE_SECS:-60} \

@@ -49,6 +49,9 @@ pub fn local_parameters(template: &Template) -> BTreeMap<String, String> {
     parameters.insert("StorefrontUrl".into(), env("STOREFRONT_URL", "http://127.0.0.1:3000"));
     parameters.insert("AlertEmail".into(), "operations@shop.local".into());
     parameters.insert("MailFrom".into(), "shop@shop.local".into());
+    if let Ok(origins) = std::env::var("ALLOWED_ORIGINS") {
+        parameters.insert("AllowedOrigins".into(), origins);
+    }
     parameters
 }
 

@@ -17,11 +17,66 @@ use crate::functions::Functions;
 use crate::gateway::{self, HttpCall};
 use crate::routes::Router;
 
+/// The largest event Lambda accepts from API Gateway (a synchronous invocation's 6 MB).
+pub const MAX_EVENT_BYTES: usize = 6 * 1024 * 1024;
+/// The HTTP API's limit on the request line and the header values together.
+pub const MAX_REQUEST_LINE_AND_HEADERS: usize = 10_240;
+
 #[derive(Debug)]
 pub struct Gateway {
     pub functions: Functions,
     pub router: Router,
-    pub allowed_headers: Vec<String>,
+    pub cors: Cors,
+}
+
+/// The template's CORS rules with its origins resolved.
+#[derive(Debug, Clone, Default)]
+pub struct Cors {
+    pub origins: Vec<String>,
+    pub headers: Vec<String>,
+    pub methods: Vec<String>,
+    pub expose: Vec<String>,
+    pub max_age: Option<u64>,
+}
+
+impl Cors {
+    fn from_stack(stack: &crate::Stack) -> Result<Self, crate::provision::BoxError> {
+        let template = &stack.template.cors;
+        let origins = match &template.allow_origins {
+            Some(origins) => stack.resolve(origins)?,
+            None => String::new(),
+        };
+        Ok(Self {
+            origins: origins
+                .split(',')
+                .map(str::trim)
+                .filter(|o| !o.is_empty())
+                .map(str::to_owned)
+                .collect(),
+            headers: template.allow_headers.clone(),
+            methods: template.allow_methods.clone(),
+            expose: template.expose_headers.clone(),
+            max_age: template.max_age,
+        })
+    }
+
+    /// What `Access-Control-Allow-Origin` says to `origin`: nothing unless it is allowed.
+    fn allow(&self, origin: &str) -> Option<HeaderValue> {
+        if self.origins.iter().any(|o| o == "*") {
+            return Some(HeaderValue::from_static("*"));
+        }
+        self.origins
+            .iter()
+            .any(|o| o.eq_ignore_ascii_case(origin))
+            .then(|| HeaderValue::from_str(origin).ok())
+            .flatten()
+    }
+
+    fn list(items: &[String]) -> Option<HeaderValue> {
+        HeaderValue::from_str(&items.join(", "))
+            .ok()
+            .filter(|_| !items.is_empty())
+    }
 }
 
 impl Gateway {
@@ -30,18 +85,49 @@ impl Gateway {
         Ok(Self {
             functions: Functions::new(stack, clients)?,
             router: Router::from_template(&stack.template),
-            allowed_headers: stack.template.allowed_headers.clone(),
+            cors: Cors::from_stack(stack)?,
         })
     }
 
-    /// Routes `call` to its function and returns the function's response; 404 like
-    /// API Gateway when no route matches.
+    /// Answers `call` as API Gateway would: a CORS preflight itself, a route
+    /// by its function, 404 when no route matches and 413 for a request line
+    /// and headers over 10,240 bytes or an event larger than Lambda accepts;
+    /// CORS headers only for an allowed `Origin`.
     pub async fn dispatch(&self, call: HttpCall) -> Response<Full<Bytes>> {
+        let origin = header(&call, "origin").map(str::to_owned);
+        let preflight = call.method == Method::OPTIONS.as_str()
+            && origin.is_some()
+            && header(&call, "access-control-request-method").is_some()
+            && self.router.knows_path(&call.path);
+        let mut response = if preflight {
+            self.preflight(origin.as_deref().unwrap_or_default())
+        } else {
+            self.invoke(call).await
+        };
+        if let Some(allowed) = origin.as_deref().and_then(|o| self.cors.allow(o)) {
+            let headers = response.headers_mut();
+            headers.insert("access-control-allow-origin", allowed);
+            if let Some(expose) = Cors::list(&self.cors.expose) {
+                headers.insert("access-control-expose-headers", expose);
+            }
+        }
+        response
+    }
+
+    async fn invoke(&self, call: HttpCall) -> Response<Full<Bytes>> {
+        let request_line = call.method.len() + call.path.len() + call.query.len() + " ? HTTP/1.1".len();
+        let header_values: usize = call.headers.iter().map(|(_, value)| value.len()).sum();
+        if request_line + header_values > MAX_REQUEST_LINE_AND_HEADERS {
+            return too_large();
+        }
         let request_id = ulid::Ulid::new().to_string();
         let Some(matched) = self.router.find(&call.method, &call.path) else {
             return plain(StatusCode::NOT_FOUND, r#"{"message":"Not Found"}"#);
         };
         let event = gateway::event(&call, &matched, &request_id);
+        if serde_json::to_vec(&event).map_or(usize::MAX, |bytes| bytes.len()) > MAX_EVENT_BYTES {
+            return too_large();
+        }
         let request = match gateway::to_request(&event) {
             Ok(request) => request,
             Err(err) => {
@@ -82,47 +168,54 @@ impl Gateway {
             .map(|collected| collected.to_bytes())
             .unwrap_or_default();
         let started = std::time::Instant::now();
-        let mut response = if parts.method == Method::OPTIONS && self.router.knows_path(parts.uri.path()) {
-            self.preflight()
-        } else {
-            let mut call = HttpCall::new(parts.method.as_str(), &parts.uri.to_string())
-                .from_ip(&peer.ip().to_string())
-                .body(body.to_vec());
-            call.path = parts.uri.path().to_owned();
-            call.query = parts.uri.query().unwrap_or_default().to_owned();
-            for (name, value) in &parts.headers {
-                if let Ok(value) = value.to_str() {
-                    call.headers.push((name.as_str().to_owned(), value.to_owned()));
-                }
+        let mut call = HttpCall::new(parts.method.as_str(), &parts.uri.to_string())
+            .from_ip(&peer.ip().to_string())
+            .body(body.to_vec());
+        call.path = parts.uri.path().to_owned();
+        call.query = parts.uri.query().unwrap_or_default().to_owned();
+        for (name, value) in &parts.headers {
+            if let Ok(value) = value.to_str() {
+                call.headers.push((name.as_str().to_owned(), value.to_owned()));
             }
-            self.dispatch(call).await
-        };
-        if let Some(origin) = parts.headers.get("origin") {
-            response
-                .headers_mut()
-                .insert("access-control-allow-origin", origin.clone());
-            response.headers_mut().insert(
-                "access-control-expose-headers",
-                HeaderValue::from_static("ETag, X-Request-Id, Retry-After, X-Cart-Token, Idempotent-Replayed"),
-            );
         }
+        let response = self.dispatch(call).await;
         tracing::info!(method = %parts.method, path = %parts.uri.path(), status = response.status().as_u16(), ms = started.elapsed().as_millis() as u64, "request");
         Ok(response)
     }
 
-    fn preflight(&self) -> Response<Full<Bytes>> {
+    /// API Gateway's own answer to a preflight: the rules for an allowed
+    /// origin, a bare 204 for any other.
+    fn preflight(&self, origin: &str) -> Response<Full<Bytes>> {
         let mut response = plain(StatusCode::NO_CONTENT, "");
-        let headers = response.headers_mut();
-        headers.insert(
-            "access-control-allow-methods",
-            HeaderValue::from_static("GET, POST, PUT, PATCH, DELETE, OPTIONS"),
-        );
-        if let Ok(value) = HeaderValue::from_str(&self.allowed_headers.join(", ")) {
-            headers.insert("access-control-allow-headers", value);
+        if self.cors.allow(origin).is_none() {
+            return response;
         }
-        headers.insert("access-control-max-age", HeaderValue::from_static("600"));
+        let headers = response.headers_mut();
+        if let Some(methods) = Cors::list(&self.cors.methods) {
+            headers.insert("access-control-allow-methods", methods);
+        }
+        if let Some(allowed) = Cors::list(&self.cors.headers) {
+            headers.insert("access-control-allow-headers", allowed);
+        }
+        if let Some(max_age) = self.cors.max_age {
+            headers.insert("access-control-max-age", HeaderValue::from(max_age));
+        }
         response
     }
+}
+
+fn too_large() -> Response<Full<Bytes>> {
+    plain(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        r#"{"message":"Request Entity Too Large"}"#,
+    )
+}
+
+fn header<'a>(call: &'a HttpCall, name: &str) -> Option<&'a str> {
+    call.headers
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.as_str())
 }
 
 fn plain(status: StatusCode, body: &str) -> Response<Full<Bytes>> {

@@ -174,7 +174,44 @@ pub struct Template {
     pub queues: Vec<QueueDef>,
     pub secrets: Vec<SecretDef>,
     pub functions: Vec<FunctionDef>,
-    pub allowed_headers: Vec<String>,
+    pub cors: Cors,
+}
+
+/// The HTTP API's `CorsConfiguration`: API Gateway answers preflights and
+/// adds the CORS headers itself, for the allowed origins only.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Cors {
+    /// The origins, literal or from a template parameter (a comma-delimited list).
+    pub allow_origins: Option<Intrinsic>,
+    pub allow_headers: Vec<String>,
+    pub allow_methods: Vec<String>,
+    pub expose_headers: Vec<String>,
+    pub max_age: Option<u64>,
+}
+
+impl Cors {
+    fn read(cors: &Value) -> Result<Self, TemplateError> {
+        let list = |key: &str| -> Vec<String> {
+            get(cors, key)
+                .and_then(Value::as_sequence)
+                .map(|items| items.iter().filter_map(|h| h.as_str().map(str::to_owned)).collect())
+                .unwrap_or_default()
+        };
+        let allow_origins = match get(cors, "AllowOrigins") {
+            Some(Value::Sequence(items)) => Some(Intrinsic::Literal(
+                items.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(","),
+            )),
+            Some(other) => Some(Intrinsic::read(other)?),
+            None => None,
+        };
+        Ok(Self {
+            allow_origins,
+            allow_headers: list("AllowHeaders"),
+            allow_methods: list("AllowMethods"),
+            expose_headers: list("ExposeHeaders"),
+            max_age: text(cors, "MaxAge").and_then(|v| v.parse().ok()),
+        })
+    }
 }
 
 fn get<'a>(value: &'a Value, key: &str) -> Option<&'a Value> {
@@ -256,7 +293,7 @@ impl Template {
         let mut queues = Vec::new();
         let mut secrets = Vec::new();
         let mut functions = Vec::new();
-        let mut allowed_headers = Vec::new();
+        let mut cors = Cors::default();
         for (id, resource) in resources {
             let Some(id) = id.as_str() else { continue };
             let properties = get(resource, "Properties").cloned().unwrap_or(Value::Null);
@@ -289,11 +326,8 @@ impl Template {
                     });
                 }
                 Some("AWS::Serverless::HttpApi") => {
-                    if let Some(headers) = get(&properties, "CorsConfiguration")
-                        .and_then(|cors| get(cors, "AllowHeaders"))
-                        .and_then(Value::as_sequence)
-                    {
-                        allowed_headers = headers.iter().filter_map(|h| h.as_str().map(str::to_owned)).collect();
+                    if let Some(configuration) = get(&properties, "CorsConfiguration") {
+                        cors = Cors::read(configuration)?;
                     }
                 }
                 Some("AWS::Serverless::Function") => {
@@ -309,7 +343,7 @@ impl Template {
             queues,
             secrets,
             functions,
-            allowed_headers,
+            cors,
         })
     }
 

@@ -75,7 +75,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn pagination_follows_the_lld() {
+    fn pagination_follows_the_contract() {
         let p = Pagination::new(PageRequest { page: 1, limit: 20 }, 200);
         assert_eq!((p.total_pages, p.has_next_page, p.has_previous_page), (10, true, false));
         let p = Pagination::new(PageRequest { page: 10, limit: 20 }, 200);

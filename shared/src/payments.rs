@@ -260,6 +260,12 @@ impl Payments {
     }
 
     async fn order_of_intent(&self, caller: &Caller, intent: &str) -> Result<OrderRecord, ApiError> {
+        // Stripe's ids are short and plain: anything else names no payment
+        // (and must not become a key DynamoDB refuses).
+        let plausible = intent.len() <= 255 && intent.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if !plausible {
+            return Err(ApiError::not_found("Payment"));
+        }
         let lookup = self
             .orders
             .store

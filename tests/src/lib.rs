@@ -4,6 +4,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+pub mod contract;
 pub mod emulators;
 mod flows;
 mod requests;
@@ -95,7 +96,7 @@ impl TestResponse {
         &self.body["data"]
     }
 
-    /// The LLD error code, e.g. `"AUTH_003"`.
+    /// The error code, e.g. `"AUTH_003"`.
     pub fn code(&self) -> &str {
         self.body["error"]["code"].as_str().unwrap_or("")
     }
@@ -122,6 +123,24 @@ impl TestResponse {
             })
             .unwrap_or_default()
     }
+}
+
+/// Sends `call` through `gateway`; returns the response and whether its body was empty.
+async fn send(gateway: &Gateway, call: HttpCall) -> (TestResponse, bool) {
+    let response = gateway.dispatch(call).await;
+    let (parts, body) = response.into_parts();
+    let bytes = http_body_util::BodyExt::collect(body).await.unwrap().to_bytes();
+    let body = if bytes.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_slice(&bytes).expect("a JSON response")
+    };
+    let response = TestResponse {
+        status: parts.status.as_u16(),
+        headers: parts.headers,
+        body,
+    };
+    (response, bytes.is_empty())
 }
 
 /// A registered, logged-in customer.
@@ -226,21 +245,42 @@ impl TestApp {
         }
     }
 
-    /// Sends `call` through the gateway to its function.
+    /// Sends `call` through the gateway to its function; panics when the
+    /// response is not what `openapi.yaml` documents for it (see [`contract`]).
     pub async fn call(&self, call: HttpCall) -> TestResponse {
-        let response = self.gateway.dispatch(call).await;
-        let (parts, body) = response.into_parts();
-        let bytes = http_body_util::BodyExt::collect(body).await.unwrap().to_bytes();
-        let body = if bytes.is_empty() {
-            Value::Null
+        self.call_via(&self.gateway, call).await
+    }
+
+    /// Sends `call` through another gateway of this stack (one whose clients
+    /// misbehave, say), checked against `openapi.yaml` like [`TestApp::call`].
+    pub async fn call_via(&self, gateway: &Gateway, call: HttpCall) -> TestResponse {
+        let method = call.method.clone();
+        let target = if call.query.is_empty() {
+            call.path.clone()
         } else {
-            serde_json::from_slice(&bytes).expect("a JSON response")
+            format!("{}?{}", call.path, call.query)
         };
-        TestResponse {
-            status: parts.status.as_u16(),
-            headers: parts.headers,
-            body,
+        let (response, empty) = send(gateway, call).await;
+        let checked = contract::check(
+            &method,
+            &target,
+            contract::Response {
+                status: response.status,
+                content_type: response.header("content-type"),
+                body: (!empty).then_some(&response.body),
+            },
+        );
+        if let Err(violation) = checked {
+            panic!("{violation}");
         }
+        response
+    }
+
+    /// Sends `call` like [`TestApp::call`] without checking the response
+    /// against `openapi.yaml`: only for requests that are deliberately not the
+    /// documented API (say why where it is used).
+    pub async fn call_off_contract(&self, call: HttpCall) -> TestResponse {
+        send(&self.gateway, call).await.0
     }
 
     pub async fn post(&self, path: &str, body: Value) -> TestResponse {

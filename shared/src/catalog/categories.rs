@@ -157,12 +157,66 @@ pub struct CategoryNode {
     pub children: Vec<CategoryNode>,
 }
 
+/// An image address a storefront can put in HTML as it is: an absolute
+/// http(s) URL with a host, of at most 500 characters, written only with the
+/// characters URLs are made of (RFC 3986, quotes excepted), without credentials.
 pub(crate) fn url(value: &Value) -> Result<String, String> {
+    const PROBLEM: &str = "must be an absolute http(s) URL of at most 500 URL characters";
     let raw = bounded_text(500)(value)?;
-    if (raw.starts_with("https://") || raw.starts_with("http://")) && !raw.contains(char::is_whitespace) {
+    let url_characters = raw
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "-._~:/?#[]@!$&()*+,;=%".contains(c));
+    if !url_characters {
+        return Err(PROBLEM.to_owned());
+    }
+    let parsed = url::Url::parse(&raw).map_err(|_| PROBLEM.to_owned())?;
+    let host_is_sound = match parsed.host() {
+        Some(url::Host::Domain(domain)) => domain
+            .split('.')
+            .all(|label| !label.is_empty() && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')),
+        Some(url::Host::Ipv4(_) | url::Host::Ipv6(_)) => true,
+        None => false,
+    };
+    let web = matches!(parsed.scheme(), "http" | "https");
+    if web && host_is_sound && parsed.username().is_empty() && parsed.password().is_none() {
         Ok(raw)
     } else {
-        Err("must be an http(s) URL".to_owned())
+        Err(PROBLEM.to_owned())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::url;
+    use serde_json::json;
+
+    #[test]
+    fn only_plain_web_addresses_are_image_urls() {
+        for good in [
+            "https://cdn.example.com/products/prod_001_1.jpg",
+            "http://images.example.org/a/b.png?w=400&h=300",
+            "https://127.0.0.1:8443/x.webp",
+            "https://cdn.example.com/caf%C3%A9.jpg",
+        ] {
+            assert_eq!(url(&json!(good)).as_deref(), Ok(good), "{good}");
+        }
+        for bad in [
+            "https://\"><script>alert(1)</script>",
+            "https://.ñ",
+            "https://./x.jpg",
+            "https://a..b/x.jpg",
+            "javascript:alert(1)",
+            "ftp://example.com/x.jpg",
+            "//example.com/x.jpg",
+            "/images/x.jpg",
+            "https://user:secret@example.com/x.jpg",
+            "https://example.com/it's.jpg",
+            "https://example.com/a b.jpg",
+            "https://",
+        ] {
+            assert!(url(&json!(bad)).is_err(), "{bad}");
+        }
+        assert!(url(&json!(format!("https://example.com/{}", "a".repeat(481)))).is_err());
     }
 }
 

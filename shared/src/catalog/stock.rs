@@ -75,7 +75,7 @@ impl StockChange {
 #[serde(rename_all = "camelCase")]
 pub struct StockLevel {
     pub product_id: crate::domain::ProductId,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// `null` for the product's own stock.
     pub variant_id: Option<VariantId>,
     pub stock: i64,
     pub inventory: i64,

@@ -162,7 +162,7 @@ mod tests {
     use proptest::prelude::*;
 
     #[test]
-    fn the_lld_tax_examples_hold() {
+    fn the_documented_tax_examples_hold() {
         assert_eq!(
             Money::parse("199.98").unwrap().percent_bps_floor(800),
             Money::from_cents(1599)

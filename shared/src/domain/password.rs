@@ -41,7 +41,7 @@ mod tests {
     use proptest::prelude::*;
 
     #[test]
-    fn the_lld_example_is_accepted() {
+    fn the_documented_example_is_accepted() {
         assert!(Password::parse("SecurePass123!").is_ok());
     }
 

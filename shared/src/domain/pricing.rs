@@ -74,7 +74,7 @@ mod tests {
     }
 
     #[test]
-    fn the_lld_worked_examples_hold() {
+    fn the_worked_examples_hold() {
         let rules = PricingRules::default();
         let two = rules.summarize(money("199.98"), Money::ZERO);
         assert_eq!(

@@ -59,7 +59,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn timestamps_print_like_the_lld() {
+    fn timestamps_print_as_documented() {
         assert_eq!(Timestamp::from_unix(1_705_314_600).to_string(), "2024-01-15T10:30:00Z");
         assert_eq!(Timestamp::parse("2024-01-15T10:30:00Z").unwrap().unix(), 1_705_314_600);
     }

@@ -261,18 +261,22 @@ async fn reads_left_unprocessed_by_a_throttled_table_fail_instead_of_losing_prod
     app.add_to_cart(&jane, &product, 2).await;
     let throttled = app.with_batch_reads_unprocessed().await;
 
-    let cart = throttled
-        .dispatch(HttpCall::new("GET", "/api/v1/cart").header("authorization", &jane.bearer()))
+    let cart = app
+        .call_via(
+            &throttled,
+            HttpCall::new("GET", "/api/v1/cart").header("authorization", &jane.bearer()),
+        )
         .await;
-    assert_eq!(cart.status(), 503, "the cart is not shown with its products missing");
-    let checkout = throttled
-        .dispatch(
+    assert_eq!(cart.status, 503, "the cart is not shown with its products missing");
+    let checkout = app
+        .call_via(
+            &throttled,
             HttpCall::new("POST", "/api/v1/orders")
                 .header("authorization", &jane.bearer())
                 .json(&checkout_body()),
         )
         .await;
-    assert_eq!(checkout.status(), 503);
+    assert_eq!(checkout.status, 503);
 
     let intact = app.get_cart(&jane).await;
     intact.expect_status(200);

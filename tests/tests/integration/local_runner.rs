@@ -78,14 +78,26 @@ async fn the_local_runner_serves_register_login_and_profile_over_http() {
         addr,
         "GET",
         "/api/v1/users/profile",
-        &[("authorization", &bearer), ("origin", "http://localhost:5173")],
+        &[("authorization", &bearer), ("origin", "http://localhost:3000")],
         None,
     )
     .await;
     assert_eq!(status, 200);
     assert_eq!(profile["data"]["email"], address.as_str());
     assert!(head.contains("x-request-id:"));
-    assert!(head.contains("access-control-allow-origin: http://localhost:5173"));
+    assert!(head.contains("access-control-allow-origin: http://localhost:3000"));
+    assert!(head.contains("access-control-expose-headers: etag, x-request-id"));
+    // Only the template's AllowedOrigins get CORS headers, as from API Gateway.
+    let (status, head, _) = http(
+        addr,
+        "GET",
+        "/api/v1/users/profile",
+        &[("authorization", &bearer), ("origin", "https://evil.example")],
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(!head.contains("access-control-allow-origin"), "{head}");
 
     let (status, _, missing) = http(addr, "GET", "/api/v1/nowhere", &[], None).await;
     assert_eq!((status, missing), (404, json!({"message": "Not Found"})));
@@ -94,14 +106,41 @@ async fn the_local_runner_serves_register_login_and_profile_over_http() {
         "OPTIONS",
         "/api/v1/users/profile",
         &[
-            ("origin", "http://localhost:5173"),
+            ("origin", "http://localhost:3000"),
             ("access-control-request-method", "PUT"),
         ],
         None,
     )
     .await;
     assert_eq!(status, 204);
+    assert!(head.contains("access-control-allow-origin: http://localhost:3000"));
     assert!(head.contains("access-control-allow-headers: content-type, authorization"));
+    assert!(head.contains("access-control-max-age: 600"));
+    let (status, head, _) = http(
+        addr,
+        "OPTIONS",
+        "/api/v1/users/profile",
+        &[
+            ("origin", "https://evil.example"),
+            ("access-control-request-method", "PUT"),
+        ],
+        None,
+    )
+    .await;
+    assert_eq!(status, 204);
+    assert!(!head.contains("access-control-allow"), "{head}");
+
+    // Lambda takes at most 6 MB: a larger request never reaches the function.
+    let seven_megabytes = json!({"firstName": "x".repeat(7 * 1024 * 1024)});
+    let (status, _, refused) = http(
+        addr,
+        "PUT",
+        "/api/v1/users/profile",
+        &[("authorization", &bearer)],
+        Some(&seven_megabytes),
+    )
+    .await;
+    assert_eq!((status, refused), (413, json!({"message": "Request Entity Too Large"})));
 
     stop.send(()).unwrap();
     server.await.unwrap().unwrap();

@@ -5,6 +5,7 @@
 mod auth;
 mod cart;
 mod catalog;
+mod edges;
 mod events;
 mod faults;
 mod lifecycle;

@@ -5,7 +5,7 @@ use shop_local::HttpCall;
 use shop_tests::{TestApp, checkout_body, email, sqs_event};
 
 #[tokio::test]
-async fn checkout_creates_the_lld_order_clears_the_cart_and_reserves_the_stock() {
+async fn checkout_creates_the_documented_order_clears_the_cart_and_reserves_the_stock() {
     let app = TestApp::spawn().await;
     let admin = app.admin(&email("admin")).await;
     let jane = app.customer(&email("jane")).await;

@@ -3,7 +3,7 @@ use shop_local::HttpCall;
 use shop_tests::{PASSWORD, TestApp, email};
 
 #[tokio::test]
-async fn registering_returns_the_lld_shape_in_one_round_trip() {
+async fn registering_returns_the_documented_shape_in_one_round_trip() {
     let app = TestApp::spawn().await;
     let address = email("jane");
     app.reset_calls();
