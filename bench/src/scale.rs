@@ -1,0 +1,404 @@
+//! Part 6, `shop-bench scale`: the catalog routes as the catalog grows. Tier
+//! by tier, products are bulk-loaded into the part's own table (BatchWriteItem:
+//! the products as the store writes them, then their search terms through the
+//! store), and the listing and two searches are measured: latency through
+//! the gateway, and the read units and requests each call costs.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use serde_json::json;
+use shop::catalog::categories::CategoryTree;
+use shop::catalog::products::terms_of;
+use shop::domain::{Money, ProductId, ProductStatus, Sku, Slug, Timestamp};
+use shop::store::products::{ProductContent, ProductRecord};
+use shop_local::HttpCall;
+
+use crate::BoxError;
+use crate::meter::Units;
+use crate::report::{Table, figure};
+use crate::shopper::Shopper;
+use crate::stack::LocalStack;
+use crate::stats::{median, millis, percentile};
+
+/// The section of `docs/performance.md` this part owns.
+pub const SECTION: &str = "scale";
+
+/// Batch writes in flight while loading.
+const LOADERS: usize = 8;
+
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Catalog sizes to measure at, ascending.
+    pub tiers: Vec<usize>,
+    /// Timed calls per route and tier (after one warm-up call).
+    pub iterations: usize,
+}
+
+const ADJECTIVES: [&str; 30] = [
+    "classic", "compact", "deluxe", "rugged", "slim", "smart", "vintage", "modern", "portable", "premium", "quiet",
+    "sturdy", "light", "bright", "soft", "silent", "rapid", "cosy", "urban", "alpine", "coastal", "solar", "wooden",
+    "steel", "woven", "folding", "electric", "handmade", "organic", "wireless",
+];
+const NOUNS: [&str; 30] = [
+    "lamp", "kettle", "backpack", "jacket", "speaker", "blender", "chair", "notebook", "blanket", "helmet", "watch",
+    "bottle", "camera", "tent", "scarf", "mixer", "monitor", "keyboard", "sofa", "boots", "toaster", "drone", "grill",
+    "rug", "mug", "pillow", "bicycle", "charger", "headphones", "desk",
+];
+const COLOURS: [&str; 10] = [
+    "black", "white", "grey", "navy", "olive", "red", "teal", "sand", "plum", "amber",
+];
+const BRANDS: [&str; 12] = [
+    "Acme", "Northwind", "Contoso", "Fabrikam", "Globex", "Initech", "Umbrella", "Hooli", "Vandelay", "Stark",
+    "Wayne", "Tyrell",
+];
+const CATEGORIES: [&str; 6] = ["Home", "Outdoor", "Audio", "Kitchen", "Office", "Apparel"];
+
+/// What the catalog routes are measured with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Route {
+    Listing,
+    NarrowSearch,
+    BroadSearch,
+}
+
+const ROUTES: [Route; 3] = [Route::Listing, Route::NarrowSearch, Route::BroadSearch];
+
+impl Route {
+    fn label(self) -> &'static str {
+        match self {
+            Route::Listing => "listing",
+            Route::NarrowSearch => "narrow search",
+            Route::BroadSearch => "broad search",
+        }
+    }
+
+    fn call(self) -> HttpCall {
+        let search = |query: String| HttpCall::new("POST", "/api/v1/products/search").json(&json!({"query": query}));
+        match self {
+            Route::Listing => HttpCall::new("GET", "/api/v1/products?limit=20"),
+            // Two words that one product in 900 has together.
+            Route::NarrowSearch => search(format!("{} {}", ADJECTIVES[0], NOUNS[0])),
+            // One word that one product in 30 has.
+            Route::BroadSearch => search(NOUNS[0].to_owned()),
+        }
+    }
+
+    fn request(self) -> String {
+        match self {
+            Route::Listing => "`GET /products?limit=20`".into(),
+            Route::NarrowSearch => format!("`POST /products/search` \"{} {}\"", ADJECTIVES[0], NOUNS[0]),
+            Route::BroadSearch => format!("`POST /products/search` \"{}\"", NOUNS[0]),
+        }
+    }
+}
+
+/// One route at one tier.
+#[derive(Debug, Clone)]
+struct Row {
+    products: usize,
+    load: Duration,
+    route: Route,
+    matches: u64,
+    requests: usize,
+    read_units: f64,
+    latencies: Vec<f64>,
+}
+
+/// Measures, and returns the Markdown of the section.
+pub async fn run(options: &Options) -> Result<String, BoxError> {
+    let stack = LocalStack::provision("scale").await?;
+    let measured = measure(&stack, options).await;
+    stack.remove().await;
+    Ok(render(&measured?, options))
+}
+
+async fn measure(stack: &LocalStack, options: &Options) -> Result<Vec<Row>, BoxError> {
+    let admin = Shopper::admin(stack).await?;
+    for name in CATEGORIES {
+        admin.create_category(stack, name).await?;
+    }
+    let catalog = stack.gateway.functions.catalog_api().catalog();
+    catalog.forget_tree().await;
+    let tree = catalog.tree().await?;
+    let mut loader = Loader::new(stack, &tree)?;
+    let mut rows = Vec::new();
+    for &tier in &options.tiers {
+        let started = Instant::now();
+        loader.load_up_to(tier).await?;
+        let load = started.elapsed();
+        eprintln!("shop-bench: scale: {tier} products loaded in {:.1}s", load.as_secs_f64());
+        for route in ROUTES {
+            rows.push(measure_route(stack, route, tier, load, options.iterations).await?);
+        }
+    }
+    Ok(rows)
+}
+
+async fn measure_route(
+    stack: &LocalStack,
+    route: Route,
+    products: usize,
+    load: Duration,
+    iterations: usize,
+) -> Result<Row, BoxError> {
+    // The warm-up call, metered: what one call reads.
+    stack.dynamodb.take();
+    stack.dynamodb.meter_capacity(true);
+    let answer = stack.call(route.call()).await.expect(200, route.label());
+    stack.dynamodb.meter_capacity(false);
+    let answer = answer?;
+    let requests = stack.dynamodb.take();
+    let read_units = requests
+        .iter()
+        .filter_map(|r| r.units)
+        .filter(|(kind, _)| *kind == Units::Read)
+        .map(|(_, units)| units)
+        .sum();
+    let matches = answer.data()["pagination"]["totalItems"].as_u64().unwrap_or(0);
+    let mut latencies = Vec::with_capacity(iterations);
+    for _ in 0..iterations {
+        let started = Instant::now();
+        stack.call(route.call()).await.expect(200, route.label())?;
+        latencies.push(millis(started.elapsed()));
+    }
+    stack.dynamodb.take();
+    Ok(Row {
+        products,
+        load,
+        route,
+        matches,
+        requests: requests.len(),
+        read_units,
+        latencies,
+    })
+}
+
+/// Writes generated products into the table, tier after tier.
+struct Loader<'a> {
+    stack: &'a LocalStack,
+    tree: &'a CategoryTree,
+    categories: Vec<shop::domain::CategoryId>,
+    loaded: usize,
+    /// Words already in the search vocabulary.
+    vocabulary: BTreeSet<String>,
+}
+
+impl<'a> Loader<'a> {
+    fn new(stack: &'a LocalStack, tree: &'a CategoryTree) -> Result<Self, BoxError> {
+        let categories = CATEGORIES
+            .iter()
+            .map(|name| tree.find(&name.to_lowercase()).map(|c| c.category_id))
+            .collect::<Option<Vec<_>>>()
+            .ok_or("the bench's categories are not in the tree")?;
+        Ok(Self {
+            stack,
+            tree,
+            categories,
+            loaded: 0,
+            vocabulary: BTreeSet::new(),
+        })
+    }
+
+    /// Adds products until the catalog holds `target`.
+    async fn load_up_to(&mut self, target: usize) -> Result<(), BoxError> {
+        let store = self.stack.store();
+        let now = Timestamp::now();
+        let records = (self.loaded..target)
+            .map(|index| self.product(index, now))
+            .collect::<Result<Vec<_>, BoxError>>()?;
+        let items = records
+            .iter()
+            .map(|record| shop::store::to_item(&record.key(), record))
+            .collect::<Result<Vec<_>, _>>()?;
+        let chunks: Vec<Vec<_>> = items.chunks(25).map(<[_]>::to_vec).collect();
+        futures::stream::iter(chunks.into_iter().map(|chunk| store.put_items(chunk)))
+            .buffer_unordered(LOADERS)
+            .collect::<Vec<_>>()
+            .await
+            .into_iter()
+            .collect::<Result<Vec<_>, _>>()?;
+        // The store indexes each product's terms. What it is told the product
+        // held before only decides which words join the search vocabulary:
+        // the words it already has.
+        let mut terms = Vec::with_capacity(records.len());
+        for record in &records {
+            let known: BTreeMap<String, u8> = record
+                .search_terms
+                .iter()
+                .filter(|(word, _)| self.vocabulary.contains(*word))
+                .map(|(word, weight)| (word.clone(), *weight))
+                .collect();
+            self.vocabulary.extend(record.search_terms.keys().cloned());
+            terms.push((record.product_id, known, record.search_terms.clone()));
+        }
+        futures::stream::iter(
+            terms
+                .iter()
+                .map(|(id, known, current)| store.sync_search_terms(*id, known, current)),
+        )
+        .buffer_unordered(LOADERS)
+        .collect::<Vec<_>>()
+        .await
+        .into_iter()
+        .collect::<Result<Vec<_>, _>>()?;
+        self.loaded = target.max(self.loaded);
+        Ok(())
+    }
+
+    /// Product `index`: a name from three word lists, one of six categories,
+    /// stock to sell, as `create_product` would store it.
+    fn product(&self, index: usize, now: Timestamp) -> Result<ProductRecord, BoxError> {
+        let adjective = ADJECTIVES[index % ADJECTIVES.len()];
+        let noun = NOUNS[(index / ADJECTIVES.len()) % NOUNS.len()];
+        let colour = COLOURS[(index / (ADJECTIVES.len() * NOUNS.len())) % COLOURS.len()];
+        let category = self.categories[index % self.categories.len()];
+        let path = self
+            .tree
+            .get(category)
+            .map(|c| c.path.clone())
+            .ok_or("a category left the tree")?;
+        let image = format!("https://cdn.example.com/products/bench/{index}.jpg");
+        let mut content = ProductContent {
+            name: format!("{} {colour} {noun}", capitalised(adjective)),
+            slug: Slug::parse(&format!("{adjective}-{colour}-{noun}-{index}"))?,
+            description: format!("A {adjective} {noun} for everyday use."),
+            long_description: None,
+            price: Money::from_cents(500 + (index as i64 * 7919) % 49_500),
+            compare_price: None,
+            currency: "USD".into(),
+            category_id: category,
+            category_path: path,
+            brand: BRANDS[index % BRANDS.len()].into(),
+            sku: Sku::parse(&format!("SCALE-{index:06}"))?,
+            images: vec![image.clone()],
+            image: Some(image),
+            specifications: BTreeMap::new(),
+            tags: Vec::new(),
+            status: ProductStatus::Active,
+            is_featured: index % 50 == 0,
+            low_stock_threshold: 5,
+            seo_title: None,
+            seo_description: None,
+            search_terms: BTreeMap::new(),
+        };
+        content.search_terms = terms_of(&content, self.tree);
+        Ok(ProductRecord {
+            product_id: ProductId::generate(),
+            content,
+            stock: 100,
+            variants: BTreeMap::new(),
+            inventory: 100,
+            rating_total: 0,
+            review_count: 0,
+            version: 1,
+            created_at: now,
+            updated_at: now,
+        })
+    }
+}
+
+fn capitalised(word: &str) -> String {
+    let mut chars = word.chars();
+    chars
+        .next()
+        .map(|first| first.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}
+
+fn render(rows: &[Row], options: &Options) -> String {
+    let mut table = Table::new(&[
+        "products",
+        "route",
+        "request",
+        "matches",
+        "DynamoDB requests",
+        "RRU per call",
+        "p50 ms",
+        "p99 ms",
+        "$ per million calls (reads)",
+    ]);
+    for row in rows {
+        table.row(vec![
+            row.products.to_string(),
+            row.route.label().to_owned(),
+            row.route.request(),
+            row.matches.to_string(),
+            row.requests.to_string(),
+            figure(Some(row.read_units), 1),
+            figure(median(&row.latencies), 1),
+            figure(percentile(&row.latencies, 0.99), 1),
+            format!("${:.2}", row.read_units * 0.125),
+        ]);
+    }
+    let loads: Vec<String> = rows
+        .iter()
+        .filter(|row| row.route == Route::Listing)
+        .map(|row| format!("{} in {:.1} s", row.products, row.load.as_secs_f64()))
+        .collect();
+    let growth = listing_growth(rows).map_or_else(String::new, |per_thousand| {
+        format!(
+            " A listing reads every card of the catalog index, whatever page it shows: \
+             **{per_thousand:.1} read units per 1,000 products**, so its cost and time grow \
+             with the catalog, not with the page."
+        )
+    });
+    format!(
+        "{}\n{iterations} timed call(s) per route and size, after one call that is metered (its read units and \
+         requests are the table's figures), through the local runner's in-process gateway (release build). The \
+         products are loaded tier by tier into the part's own table with BatchWriteItem, loaded in: {loads}. Each \
+         product has one of 30 adjectives, 10 colours and 30 nouns in its name, one of 12 brands and 6 categories, \
+         and stock; the narrow search matches one product in 900, the broad one one in 30 (a search shows what is \
+         in stock).{growth} The $ column prices the read units alone at $0.125 per million RRU; Lambda time \
+         grows with them.\n",
+        table.render(3),
+        iterations = options.iterations,
+        loads = loads.join(", "),
+    )
+}
+
+/// Read units of a listing per 1,000 products, from the largest tier.
+fn listing_growth(rows: &[Row]) -> Option<f64> {
+    let largest = rows
+        .iter()
+        .filter(|row| row.route == Route::Listing && row.products > 0)
+        .max_by_key(|row| row.products)?;
+    Some(largest.read_units / largest.products as f64 * 1000.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_read_as_names() {
+        assert_eq!(capitalised("classic"), "Classic");
+        assert_eq!(capitalised(""), "");
+    }
+
+    #[test]
+    fn every_combination_of_the_word_lists_is_a_valid_slug_and_sku() {
+        for index in [0, 29, 899, 8999, 49_999] {
+            let adjective = ADJECTIVES[index % ADJECTIVES.len()];
+            let noun = NOUNS[(index / ADJECTIVES.len()) % NOUNS.len()];
+            assert!(Slug::parse(&format!("{adjective}-black-{noun}-{index}")).is_ok());
+            assert!(Sku::parse(&format!("SCALE-{index:06}")).is_ok());
+        }
+    }
+
+    #[test]
+    fn the_listing_grows_per_thousand_products() {
+        let row = |products, read_units| Row {
+            products,
+            load: Duration::ZERO,
+            route: Route::Listing,
+            matches: 0,
+            requests: 1,
+            read_units,
+            latencies: Vec::new(),
+        };
+        assert_eq!(listing_growth(&[row(1000, 10.0), row(10_000, 80.0)]), Some(8.0));
+        assert_eq!(listing_growth(&[]), None);
+    }
+}
