@@ -221,6 +221,7 @@ async fn measure(
     options: &Options,
     memory_mb: BTreeMap<String, u64>,
 ) -> Result<Measured, BoxError> {
+    stack.dynamodb.meter_capacity(true);
     stack.seed().await?;
     let email = new_email("customer");
     Shopper::register(stack, &email).await?;
@@ -426,6 +427,15 @@ fn total(phases: &[Usage]) -> Usage {
     sum
 }
 
+/// `$0.125`, `$0.20`, `$1.00`, `$0.0000133334`: as the price lists write them.
+fn list_price(usd: f64) -> String {
+    if usd < 0.01 {
+        return format!("${usd}");
+    }
+    let three = format!("{usd:.3}");
+    format!("${}", three.strip_suffix('0').unwrap_or(&three))
+}
+
 fn dollars(usd: f64) -> String {
     format!("${usd:.7}")
 }
@@ -459,7 +469,7 @@ fn render(measured: &Measured) -> String {
         bill.row(vec![
             price.what.to_owned(),
             shown,
-            format!("${} per {}", price.usd, price.unit),
+            format!("{} per {}", list_price(price.usd), price.unit),
             dollars(usd),
             per_million(usd),
         ]);
@@ -507,7 +517,10 @@ fn render(measured: &Measured) -> String {
     for (function, (count, ms, gb_s)) in &order.functions {
         functions.row(vec![
             function.clone(),
-            measured.memory_mb.get(function).map_or_else(|| "–".into(), u64::to_string),
+            measured
+                .memory_mb
+                .get(function)
+                .map_or_else(|| "–".into(), u64::to_string),
             figure(Some(*count), 1),
             figure(Some(*ms), 0),
             figure(Some(*gb_s), 4),
@@ -555,6 +568,14 @@ fn render(measured: &Measured) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn prices_read_as_the_lists_write_them() {
+        assert_eq!(list_price(0.125), "$0.125");
+        assert_eq!(list_price(0.20), "$0.20");
+        assert_eq!(list_price(1.0), "$1.00");
+        assert_eq!(list_price(0.000_013_333_4), "$0.0000133334");
+    }
 
     #[test]
     fn a_usage_is_priced_line_by_line() {

@@ -28,7 +28,7 @@ use crate::stats::{median, millis, percentile, ratio};
 /// The section of `docs/performance.md` this part owns.
 pub const SECTION: &str = "latency";
 
-/// The issue's budget: a warm handler within 15 % of its raw SDK time.
+/// The budget: a warm handler within 15 % of its raw SDK time.
 pub const BUDGET: f64 = 1.15;
 
 #[derive(Debug, Clone)]
@@ -185,13 +185,14 @@ async fn measure(stack: &LocalStack, options: &Options) -> Result<Vec<(Route, St
         for (index, route) in ROUTES.into_iter().enumerate() {
             fixture.prepare(stack, route).await?;
             stack.dynamodb.take();
-            let started = Instant::now();
             let answer = stack.call(fixture.call(route)).await;
-            let handler = started.elapsed();
+            let handler = answer.elapsed;
             let answer = answer.expect(route.expected_status(), route.label())?;
             let requests = stack.dynamodb.take();
             if route == Route::Checkout {
-                let order = answer.data()["orderId"].as_str().ok_or("checkout answered without an order id")?;
+                let order = answer.data()["orderId"]
+                    .as_str()
+                    .ok_or("checkout answered without an order id")?;
                 fixture.order = Some(order.to_owned());
             }
             let (raw, refused) = replayer.replay(&requests).await?;
@@ -283,7 +284,7 @@ fn stages(requests: &[Request]) -> Vec<Vec<&Request>> {
     let mut sorted: Vec<&Request> = requests.iter().collect();
     sorted.sort_by_key(|request| request.started);
     let mut stages: Vec<Vec<&Request>> = Vec::new();
-    let mut open_until = None;
+    let mut open_until: Option<Instant> = None;
     for request in sorted {
         match (open_until, stages.last_mut()) {
             (Some(until), Some(stage)) if request.started < until => {
@@ -344,9 +345,9 @@ fn render(measured: &[(Route, String, Vec<Sample>)], options: &Options) -> Strin
          - **SDK**: the DynamoDB requests that call sent, recorded as sent by an SDK interceptor, sent again \
          right after by a bare SDK client to the same table — requests that were in flight together again \
          together, the others one after the other. It is the time of the call's DynamoDB round trips alone; \
-         **handler ÷ SDK** compares the medians (the issue's budget: at most {BUDGET:.2}×). Writes whose \
-         condition the first sending used up are refused when sent again, after the same work: {refused} of \
-         the replayed requests were.\n\
+         **handler ÷ SDK** compares the medians (the budget: at most {BUDGET:.2}×). A write whose condition \
+         the first sending used up is refused when sent again, after the same work (replays refused in this \
+         run: {refused}).\n\
          - Login hashes the password (Argon2) on purpose: its time is not DynamoDB's, and no budget can hold it.\n\
          - p50 is the median, p99 the nearest-rank 99th percentile ({iterations} samples each).\n",
         table.render(4),

@@ -231,7 +231,10 @@ pub fn operation_of(target: &str) -> &str {
 }
 
 fn units_of(operation: &str) -> Option<Units> {
-    METERED.iter().find(|(name, _)| *name == operation).map(|(_, units)| *units)
+    METERED
+        .iter()
+        .find(|(name, _)| *name == operation)
+        .map(|(_, units)| *units)
 }
 
 /// The request body with `ReturnConsumedCapacity: TOTAL`, or `None` when it
@@ -317,7 +320,10 @@ mod tests {
 
     #[test]
     fn reported_units_are_summed_over_tables() {
-        assert_eq!(reported_units(br#"{"ConsumedCapacity":{"TableName":"t","CapacityUnits":0.5}}"#), 0.5);
+        assert_eq!(
+            reported_units(br#"{"ConsumedCapacity":{"TableName":"t","CapacityUnits":0.5}}"#),
+            0.5
+        );
         let many = br#"{"Items":[],"ConsumedCapacity":[{"CapacityUnits":2.0},{"CapacityUnits":1.0}]}"#;
         assert_eq!(reported_units(many), 3.0);
         assert_eq!(reported_units(br#"{"Item":{}}"#), 0.0);

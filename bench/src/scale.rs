@@ -12,6 +12,7 @@ use serde_json::json;
 use shop::catalog::categories::CategoryTree;
 use shop::catalog::products::terms_of;
 use shop::domain::{Money, ProductId, ProductStatus, Sku, Slug, Timestamp};
+use shop::store::keys;
 use shop::store::products::{ProductContent, ProductRecord};
 use shop_local::HttpCall;
 
@@ -42,16 +43,53 @@ const ADJECTIVES: [&str; 30] = [
     "steel", "woven", "folding", "electric", "handmade", "organic", "wireless",
 ];
 const NOUNS: [&str; 30] = [
-    "lamp", "kettle", "backpack", "jacket", "speaker", "blender", "chair", "notebook", "blanket", "helmet", "watch",
-    "bottle", "camera", "tent", "scarf", "mixer", "monitor", "keyboard", "sofa", "boots", "toaster", "drone", "grill",
-    "rug", "mug", "pillow", "bicycle", "charger", "headphones", "desk",
+    "lamp",
+    "kettle",
+    "backpack",
+    "jacket",
+    "speaker",
+    "blender",
+    "chair",
+    "notebook",
+    "blanket",
+    "helmet",
+    "watch",
+    "bottle",
+    "camera",
+    "tent",
+    "scarf",
+    "mixer",
+    "monitor",
+    "keyboard",
+    "sofa",
+    "boots",
+    "toaster",
+    "drone",
+    "grill",
+    "rug",
+    "mug",
+    "pillow",
+    "bicycle",
+    "charger",
+    "headphones",
+    "desk",
 ];
 const COLOURS: [&str; 10] = [
     "black", "white", "grey", "navy", "olive", "red", "teal", "sand", "plum", "amber",
 ];
 const BRANDS: [&str; 12] = [
-    "Acme", "Northwind", "Contoso", "Fabrikam", "Globex", "Initech", "Umbrella", "Hooli", "Vandelay", "Stark",
-    "Wayne", "Tyrell",
+    "Acme",
+    "Northwind",
+    "Contoso",
+    "Fabrikam",
+    "Globex",
+    "Initech",
+    "Umbrella",
+    "Hooli",
+    "Vandelay",
+    "Stark",
+    "Wayne",
+    "Tyrell",
 ];
 const CATEGORIES: [&str; 6] = ["Home", "Outdoor", "Audio", "Kitchen", "Office", "Apparel"];
 
@@ -128,7 +166,10 @@ async fn measure(stack: &LocalStack, options: &Options) -> Result<Vec<Row>, BoxE
         let started = Instant::now();
         loader.load_up_to(tier).await?;
         let load = started.elapsed();
-        eprintln!("shop-bench: scale: {tier} products loaded in {:.1}s", load.as_secs_f64());
+        eprintln!(
+            "shop-bench: scale: {tier} products loaded in {:.1}s",
+            load.as_secs_f64()
+        );
         for route in ROUTES {
             rows.push(measure_route(stack, route, tier, load, options.iterations).await?);
         }
@@ -159,9 +200,8 @@ async fn measure_route(
     let matches = answer.data()["pagination"]["totalItems"].as_u64().unwrap_or(0);
     let mut latencies = Vec::with_capacity(iterations);
     for _ in 0..iterations {
-        let started = Instant::now();
-        stack.call(route.call()).await.expect(200, route.label())?;
-        latencies.push(millis(started.elapsed()));
+        let answer = stack.call(route.call()).await.expect(200, route.label())?;
+        latencies.push(millis(answer.elapsed));
     }
     stack.dynamodb.take();
     Ok(Row {
@@ -183,6 +223,8 @@ struct Loader<'a> {
     loaded: usize,
     /// Words already in the search vocabulary.
     vocabulary: BTreeSet<String>,
+    /// Whether the bulk term items were compared with the store's.
+    checked: bool,
 }
 
 impl<'a> Loader<'a> {
@@ -198,12 +240,14 @@ impl<'a> Loader<'a> {
             categories,
             loaded: 0,
             vocabulary: BTreeSet::new(),
+            checked: false,
         })
     }
 
-    /// Adds products until the catalog holds `target`.
+    /// Adds products until the catalog holds `target`: the products as the
+    /// store writes them, 25 to a BatchWriteItem, then their search terms.
     async fn load_up_to(&mut self, target: usize) -> Result<(), BoxError> {
-        let store = self.stack.store();
+        let store = self.stack.bulk_store();
         let now = Timestamp::now();
         let records = (self.loaded..target)
             .map(|index| self.product(index, now))
@@ -212,37 +256,52 @@ impl<'a> Loader<'a> {
             .iter()
             .map(|record| shop::store::to_item(&record.key(), record))
             .collect::<Result<Vec<_>, _>>()?;
-        let chunks: Vec<Vec<_>> = items.chunks(25).map(<[_]>::to_vec).collect();
-        futures::stream::iter(chunks.into_iter().map(|chunk| store.put_items(chunk)))
-            .buffer_unordered(LOADERS)
-            .collect::<Vec<_>>()
+        write_in_batches(&store, items)
             .await
-            .into_iter()
-            .collect::<Result<Vec<_>, _>>()?;
-        // The store indexes each product's terms. What it is told the product
-        // held before only decides which words join the search vocabulary:
-        // the words it already has.
-        let mut terms = Vec::with_capacity(records.len());
+            .map_err(|e| format!("writing products: {e}"))?;
+        // A product that brings words new to the search vocabulary is indexed
+        // by the store itself, which adds them to the vocabulary (what it is
+        // told the product held before decides which words are new). The
+        // others' term items are written in full batches, checked below to be
+        // the items the store writes.
+        let mut by_store = Vec::new();
+        let mut term_items = Vec::new();
         for record in &records {
-            let known: BTreeMap<String, u8> = record
-                .search_terms
+            let terms = &record.search_terms;
+            if terms.keys().all(|word| self.vocabulary.contains(word)) {
+                term_items.extend(term_items_of(record));
+                continue;
+            }
+            let known: BTreeMap<String, u8> = terms
                 .iter()
                 .filter(|(word, _)| self.vocabulary.contains(*word))
                 .map(|(word, weight)| (word.clone(), *weight))
                 .collect();
-            self.vocabulary.extend(record.search_terms.keys().cloned());
-            terms.push((record.product_id, known, record.search_terms.clone()));
+            self.vocabulary.extend(terms.keys().cloned());
+            by_store.push(Indexing {
+                product: record.product_id,
+                known,
+                terms: terms.clone(),
+            });
         }
         futures::stream::iter(
-            terms
+            by_store
                 .iter()
-                .map(|(id, known, current)| store.sync_search_terms(*id, known, current)),
+                .map(|indexing| store.sync_search_terms(indexing.product, &indexing.known, &indexing.terms)),
         )
         .buffer_unordered(LOADERS)
         .collect::<Vec<_>>()
         .await
         .into_iter()
-        .collect::<Result<Vec<_>, _>>()?;
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| format!("indexing search terms: {e}"))?;
+        write_in_batches(&store, term_items)
+            .await
+            .map_err(|e| format!("writing search terms: {e}"))?;
+        if !self.checked {
+            check_term_items(&store, &by_store, &records).await?;
+            self.checked = true;
+        }
         self.loaded = target.max(self.loaded);
         Ok(())
     }
@@ -263,7 +322,8 @@ impl<'a> Loader<'a> {
         let mut content = ProductContent {
             name: format!("{} {colour} {noun}", capitalised(adjective)),
             slug: Slug::parse(&format!("{adjective}-{colour}-{noun}-{index}"))?,
-            description: format!("A {adjective} {noun} for everyday use."),
+            // No word of its own: every product has as many search terms as the next.
+            description: format!("A {adjective} {noun} by {}.", BRANDS[index % BRANDS.len()]),
             long_description: None,
             price: Money::from_cents(500 + (index as i64 * 7919) % 49_500),
             compare_price: None,
@@ -277,7 +337,7 @@ impl<'a> Loader<'a> {
             specifications: BTreeMap::new(),
             tags: Vec::new(),
             status: ProductStatus::Active,
-            is_featured: index % 50 == 0,
+            is_featured: index.is_multiple_of(50),
             low_stock_threshold: 5,
             seo_title: None,
             seo_description: None,
@@ -297,6 +357,82 @@ impl<'a> Loader<'a> {
             updated_at: now,
         })
     }
+}
+
+/// A product the store indexes itself: what it is told the product held
+/// before (the words already known), and its terms.
+struct Indexing {
+    product: ProductId,
+    known: BTreeMap<String, u8>,
+    terms: BTreeMap<String, u8>,
+}
+
+/// Writes `items` 25 to a BatchWriteItem, [`LOADERS`] batches at a time.
+async fn write_in_batches(store: &shop::store::Store, items: Vec<shop::store::Item>) -> Result<(), BoxError> {
+    let chunks: Vec<Vec<_>> = items.chunks(25).map(<[_]>::to_vec).collect();
+    futures::stream::iter(chunks.into_iter().map(|chunk| store.put_items(chunk)))
+        .buffer_unordered(LOADERS)
+        .collect::<Vec<_>>()
+        .await
+        .into_iter()
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(())
+}
+
+/// The search-term items of a product: one per term, keyed as the store keys
+/// them, naming the product.
+fn term_items_of(record: &ProductRecord) -> Vec<shop::store::Item> {
+    record
+        .search_terms
+        .keys()
+        .map(|term| {
+            let mut item = keys::search_term(term, record.product_id).primary();
+            item.insert("productId".into(), shop::store::string(record.product_id.to_string()));
+            item
+        })
+        .collect()
+}
+
+/// Reads back a term item the store wrote and one the loader wrote: if their
+/// attributes differ, the store's format moved on and the loader must follow.
+async fn check_term_items(
+    store: &shop::store::Store,
+    by_store: &[Indexing],
+    records: &[ProductRecord],
+) -> Result<(), BoxError> {
+    let bulk = records
+        .iter()
+        .find(|record| !by_store.iter().any(|indexing| indexing.product == record.product_id));
+    let (Some(indexed), Some(bulk)) = (by_store.first(), bulk) else {
+        return Ok(());
+    };
+    let read = |id: ProductId, term: String| async move {
+        let key = keys::search_term(&term, id).primary();
+        let output = store
+            .client()
+            .get_item()
+            .table_name(store.table())
+            .set_key(Some(key))
+            .send()
+            .await?;
+        let names: BTreeSet<String> = output.item.unwrap_or_default().into_keys().collect();
+        Ok::<_, BoxError>(names)
+    };
+    let store_term = indexed.terms.keys().next().cloned().unwrap_or_default();
+    let bulk_term = bulk.search_terms.keys().next().cloned().unwrap_or_default();
+    let written_by_store = read(indexed.product, store_term).await?;
+    let written_here = read(bulk.product_id, bulk_term).await?;
+    if written_here.is_empty() {
+        return Err("a search term the bulk loader wrote cannot be read back".into());
+    }
+    if written_by_store != written_here {
+        return Err(format!(
+            "the store writes search terms with the attributes {written_by_store:?}, the bulk loader with \
+             {written_here:?}: bench/src/scale.rs must follow the store"
+        )
+        .into());
+    }
+    Ok(())
 }
 
 fn capitalised(word: &str) -> String {

@@ -22,19 +22,25 @@ pub struct Shopper {
 /// How a checkout ended.
 #[derive(Debug, Clone)]
 pub enum Checkout {
-    Placed { order: String },
+    Placed {
+        order: String,
+    },
     /// Refused for want of stock (409) or of a valid cart (400).
     Refused(Answer),
 }
 
 /// A unique address for a new account.
 pub fn new_email(name: &str) -> String {
-    format!("{name}.{}@bench.example.com", ulid::Ulid::new().to_string().to_lowercase())
+    format!(
+        "{name}.{}@bench.example.com",
+        ulid::Ulid::new().to_string().to_lowercase()
+    )
 }
 
 /// The body of `POST /api/v1/orders`: one address for shipping and billing, a card.
 pub fn checkout_body() -> Value {
-    let address = json!({"street": "123 Main St", "city": "New York", "state": "NY", "zipCode": "10001", "country": "USA"});
+    let address =
+        json!({"street": "123 Main St", "city": "New York", "state": "NY", "zipCode": "10001", "country": "USA"});
     json!({
         "shippingAddress": address,
         "billingAddress": address,

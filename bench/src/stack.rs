@@ -50,6 +50,8 @@ pub struct Invocation {
 pub struct Answer {
     pub status: u16,
     pub body: Value,
+    /// The gateway's time, from the request to the response (reading the body aside).
+    pub elapsed: Duration,
 }
 
 impl Answer {
@@ -103,7 +105,12 @@ impl LocalStack {
         let (dynamodb, sqs, secrets) = (Recorder::default(), Recorder::default(), Recorder::default());
         let recorded = AwsClients {
             dynamodb: aws_sdk_dynamodb::Client::from_conf(
-                plain.dynamodb.config().to_builder().interceptor(dynamodb.clone()).build(),
+                plain
+                    .dynamodb
+                    .config()
+                    .to_builder()
+                    .interceptor(dynamodb.clone())
+                    .build(),
             ),
             sqs: aws_sdk_sqs::Client::from_conf(plain.sqs.config().to_builder().interceptor(sqs.clone()).build()),
             secrets: aws_sdk_secretsmanager::Client::from_conf(
@@ -131,6 +138,24 @@ impl LocalStack {
         shop::store::Store::new(self.plain.dynamodb.clone(), &self.stack.table_name)
     }
 
+    /// [`Self::store`] with room for bulk work: a busy emulator may take
+    /// longer than the functions' own time bounds allow a request.
+    pub fn bulk_store(&self) -> shop::store::Store {
+        let timeouts = aws_smithy_types::timeout::TimeoutConfig::builder()
+            .connect_timeout(Duration::from_secs(5))
+            .operation_attempt_timeout(Duration::from_secs(60))
+            .operation_timeout(Duration::from_secs(300))
+            .build();
+        let config = self
+            .plain
+            .dynamodb
+            .config()
+            .to_builder()
+            .timeout_config(timeouts)
+            .build();
+        shop::store::Store::new(aws_sdk_dynamodb::Client::from_conf(config), &self.stack.table_name)
+    }
+
     /// Loads the demo catalog and accounts (`shop-local seed`) through the functions.
     pub async fn seed(&self) -> Result<(), BoxError> {
         shop_local::seed::seed(self.gateway.functions.catalog_api().catalog()).await?;
@@ -139,11 +164,18 @@ impl LocalStack {
 
     /// Sends `call` through the gateway, as a client of the API would.
     pub async fn call(&self, call: HttpCall) -> Answer {
+        let started = Instant::now();
         let response = self.dispatch(call).await;
+        let elapsed = started.elapsed();
         let status = response.status().as_u16();
-        let bytes = response.into_body().collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+        let bytes = response
+            .into_body()
+            .collect()
+            .await
+            .map(|b| b.to_bytes())
+            .unwrap_or_default();
         let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        Answer { status, body }
+        Answer { status, body, elapsed }
     }
 
     /// The gateway's answer to `call`, the function it routes to timed.
@@ -176,7 +208,12 @@ impl LocalStack {
 
     /// The invocations since the last call.
     pub fn take_invocations(&self) -> Vec<Invocation> {
-        std::mem::take(&mut *self.invocations.lock().unwrap_or_else(std::sync::PoisonError::into_inner))
+        std::mem::take(
+            &mut *self
+                .invocations
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        )
     }
 
     /// Forgets every request and invocation recorded so far.

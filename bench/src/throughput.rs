@@ -314,14 +314,21 @@ fn render(measured: &Measured) -> String {
         (false, true) => "not oversold, but units are still held by unfinished orders",
         (false, false) => "nothing oversold",
     };
-    let mut check = Table::new(&["initial stock", "units sold", "final stock", "initial − sold", "lowest seen", "verdict"]);
+    let mut check = Table::new(&[
+        "verdict",
+        "initial stock",
+        "units sold",
+        "final stock",
+        "initial − sold",
+        "lowest seen",
+    ]);
     check.row(vec![
+        verdict.to_owned(),
         measured.initial_stock.to_string(),
         sold.to_string(),
         measured.final_stock.to_string(),
         expected.to_string(),
         measured.lowest_stock.to_string(),
-        verdict.to_owned(),
     ]);
 
     let mut out = format!(
@@ -334,7 +341,7 @@ fn render(measured: &Measured) -> String {
     );
     out.push_str(&steps.render(2));
     out.push('\n');
-    out.push_str(&check.render(0));
+    out.push_str(&check.render(1));
     out.push('\n');
     for failure in failures.iter().take(3) {
         let mut shown = (*failure).to_owned();
