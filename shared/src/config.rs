@@ -95,6 +95,8 @@ pub struct CommerceSettings {
     pub delivery_days: i64,
     pub guest_cart_ttl: std::time::Duration,
     pub customer_cart_ttl: std::time::Duration,
+    /// How long a warm function reuses the shipping zones and tax rates it read.
+    pub rules_cache: std::time::Duration,
 }
 
 impl Default for CommerceSettings {
@@ -107,6 +109,7 @@ impl Default for CommerceSettings {
             delivery_days: 5,
             guest_cart_ttl: std::time::Duration::from_secs(7 * 24 * 3600),
             customer_cart_ttl: std::time::Duration::from_secs(30 * 24 * 3600),
+            rules_cache: std::time::Duration::from_secs(60),
         }
     }
 }
@@ -233,6 +236,10 @@ fn commerce(optional: &impl Fn(&'static str) -> Option<String>) -> Result<Commer
         delivery_days: i64::try_from(number("DELIVERY_DAYS", 5)?).unwrap_or(5),
         guest_cart_ttl: defaults.guest_cart_ttl,
         customer_cart_ttl: defaults.customer_cart_ttl,
+        rules_cache: std::time::Duration::from_secs(number(
+            "PRICING_RULES_CACHE_SECONDS",
+            defaults.rules_cache.as_secs(),
+        )?),
     })
 }
 
@@ -286,6 +293,7 @@ mod tests {
         let mut env = full();
         let config = Config::from_lookup(|n| env.get(n).map(|v| v.to_string())).unwrap();
         assert_eq!(config.commerce.pricing.tax_bps, 800);
+        assert_eq!(config.commerce.rules_cache, std::time::Duration::from_secs(60));
         env.insert("SHIPPING_FEE", "ten");
         let err = Config::from_lookup(|n| env.get(n).map(|v| v.to_string())).unwrap_err();
         assert!(err.to_string().contains("SHIPPING_FEE"), "{err}");

@@ -194,6 +194,8 @@ fn new_order(lines: &[(ProductId, u32)], coupon: bool, now: Timestamp) -> OrderR
         coupon_code: coupon.then(|| CouponCode::parse("SAVE10").unwrap()),
         shipping_address: address(),
         billing_address: address(),
+        shipping_method: None,
+        tax: None,
         payment_method: PaymentMethod {
             kind: "card".into(),
             token: None,

@@ -356,3 +356,78 @@ impl TestApp {
             .await
     }
 }
+
+impl TestApp {
+    /// Creates the shipping zone described by `body`.
+    pub async fn create_shipping_zone(&self, session: &Session, body: Value) -> TestResponse {
+        self.send_as("POST", "/api/v1/admin/shipping-zones", session, body)
+            .await
+    }
+
+    /// Lists the shipping zones, paged by `query`.
+    pub async fn list_shipping_zones(&self, session: &Session, query: &str) -> TestResponse {
+        self.get_as(&with_query("/api/v1/admin/shipping-zones", query), session)
+            .await
+    }
+
+    /// Reads one shipping zone with its methods.
+    pub async fn get_shipping_zone(&self, session: &Session, zone: &str) -> TestResponse {
+        self.get_as(&format!("/api/v1/admin/shipping-zones/{zone}"), session)
+            .await
+    }
+
+    /// Replaces a shipping zone with `body`.
+    pub async fn update_shipping_zone(&self, session: &Session, zone: &str, body: Value) -> TestResponse {
+        self.send_as("PUT", &format!("/api/v1/admin/shipping-zones/{zone}"), session, body)
+            .await
+    }
+
+    /// Deletes a shipping zone.
+    pub async fn delete_shipping_zone(&self, session: &Session, zone: &str) -> TestResponse {
+        self.delete_as(&format!("/api/v1/admin/shipping-zones/{zone}"), session)
+            .await
+    }
+
+    /// Creates the tax rate described by `body`.
+    pub async fn create_tax_rate(&self, session: &Session, body: Value) -> TestResponse {
+        self.send_as("POST", "/api/v1/admin/tax-rates", session, body).await
+    }
+
+    /// Lists the tax rates, paged by `query`.
+    pub async fn list_tax_rates(&self, session: &Session, query: &str) -> TestResponse {
+        self.get_as(&with_query("/api/v1/admin/tax-rates", query), session)
+            .await
+    }
+
+    /// Reads one tax rate.
+    pub async fn get_tax_rate(&self, session: &Session, rate: &str) -> TestResponse {
+        self.get_as(&format!("/api/v1/admin/tax-rates/{rate}"), session).await
+    }
+
+    /// Replaces a tax rate with `body`.
+    pub async fn update_tax_rate(&self, session: &Session, rate: &str, body: Value) -> TestResponse {
+        self.send_as("PUT", &format!("/api/v1/admin/tax-rates/{rate}"), session, body)
+            .await
+    }
+
+    /// Deletes a tax rate.
+    pub async fn delete_tax_rate(&self, session: &Session, rate: &str) -> TestResponse {
+        self.delete_as(&format!("/api/v1/admin/tax-rates/{rate}"), session)
+            .await
+    }
+
+    /// The shipping options of the customer's cart for `query` (`country=US&region=NY`).
+    pub async fn shipping_options(&self, customer: &Session, query: &str) -> TestResponse {
+        self.get_as(&with_query("/api/v1/cart/shipping-options", query), customer)
+            .await
+    }
+
+    /// The shipping options of the guest cart of `cart_token` for `query`.
+    pub async fn guest_shipping_options(&self, cart_token: &str, query: &str) -> TestResponse {
+        self.call(
+            HttpCall::new("GET", &with_query("/api/v1/cart/shipping-options", query))
+                .header("x-cart-token", cart_token),
+        )
+        .await
+    }
+}

@@ -5,7 +5,9 @@ use serde::Serialize;
 use shop::Config;
 use shop::auth::Tokens;
 use shop::aws::AwsClients;
-use shop::cart::{CartView, Carts, NewItem, guest_owner, new_guest_token, parse_coupon_code, parse_quantity};
+use shop::cart::{
+    CartView, Carts, NewItem, guest_owner, new_guest_token, parse_coupon_code, parse_destination, parse_quantity,
+};
 use shop::domain::CartItemId;
 use shop::http::{ApiError, ApiResult, Incoming, Reply};
 use shop::lambda::{Api, BoxFuture};
@@ -44,6 +46,7 @@ async fn route(app: &App, request: &Incoming) -> ApiResult {
         "POST /api/v1/cart/coupon" => apply_coupon(app, request).await,
         "DELETE /api/v1/cart/coupon" => remove_coupon(app, request).await,
         "POST /api/v1/cart/merge" => merge(app, request).await,
+        "GET /api/v1/cart/shipping-options" => shipping_options(app, request).await,
         _ => Err(request.unknown_route()),
     }
 }
@@ -114,6 +117,13 @@ fn item_id(request: &Incoming) -> Result<CartItemId, ApiError> {
 async fn get_cart(app: &App, request: &Incoming) -> ApiResult {
     let (owner, _) = owner(app, request, false).await?;
     Ok(reply(app.carts.cart(&owner).await?, None, false).header("cache-control", "private, no-store"))
+}
+
+async fn shipping_options(app: &App, request: &Incoming) -> ApiResult {
+    let destination = parse_destination(request)?;
+    let (owner, _) = owner(app, request, false).await?;
+    let options = app.carts.shipping_options(&owner, destination).await?;
+    Ok(Reply::ok(options).header("cache-control", "private, no-store"))
 }
 
 async fn clear_cart(app: &App, request: &Incoming) -> ApiResult {

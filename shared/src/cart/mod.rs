@@ -1,7 +1,9 @@
 //! Carts for customers and guests: prices always current from the catalog,
-//! totals by the pricing rules (`domain::pricing`), a coupon applied to the summary.
+//! totals by the pricing rules (`domain::pricing`), a coupon applied to the
+//! summary, and the ways a cart can ship to a destination (`shipping`).
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -10,9 +12,13 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::config::CommerceSettings;
-use crate::domain::{CartItemId, CouponCode, Money, ProductId, ProductStatus, Quantity, Summary, Timestamp, VariantId};
+use crate::domain::{
+    CartItemId, CountryCode, CouponCode, Destination, Money, ProductId, ProductStatus, Quantity, RegionCode, Summary,
+    Timestamp, VariantId,
+};
 use crate::http::form_value::text;
-use crate::http::{ApiError, ErrorCode, Form};
+use crate::http::{ApiError, ErrorCode, FieldIssue, Form, Incoming};
+use crate::shipping::{DestinationRules, Offer, RulesCache, ShippingOptionsView};
 use crate::store::cart::{CartLineRecord, CartOwner, CartRecord};
 use crate::store::coupons::{CouponRecord, DiscountKind};
 use crate::store::products::ProductRecord;
@@ -83,6 +89,23 @@ pub fn parse_quantity(body: &[u8]) -> Result<Quantity, ApiError> {
     let value = form.required("quantity", quantity);
     form.finish()?;
     value.ok_or_else(|| ApiError::invalid_field("quantity", "is required"))
+}
+
+/// The destination of `?country=US&region=NY` (the region may also be written `US-NY`).
+pub fn parse_destination(request: &Incoming) -> Result<Destination, ApiError> {
+    let country = request
+        .query("country")
+        .filter(|text| !text.trim().is_empty())
+        .ok_or_else(|| ApiError::validation(Vec::new(), vec![FieldIssue::new("country", "is required")]))?;
+    let country = CountryCode::parse(country).map_err(|e| ApiError::invalid_field("country", e.to_string()))?;
+    let region = request
+        .query("region")
+        .filter(|text| !text.trim().is_empty())
+        .map(|text| {
+            RegionCode::parse_within(country, text).map_err(|e| ApiError::invalid_field("region", e.to_string()))
+        })
+        .transpose()?;
+    Ok(Destination { country, region })
 }
 
 pub fn parse_coupon_code(body: &[u8]) -> Result<CouponCode, ApiError> {
@@ -195,13 +218,14 @@ fn offer(
     }
 }
 
-/// A cart priced against current products and its coupon.
+/// A cart priced against current products and its coupon, its summary by
+/// the cheapest of the `shipping` offered.
 pub fn price_cart(
     owner: &CartOwner,
     cart: &CartRecord,
     products: &HashMap<ProductId, ProductRecord>,
     coupon: Option<(&CouponRecord, i64)>,
-    settings: &CommerceSettings,
+    (settings, shipping): (&CommerceSettings, &Offer<'_>),
     now: Timestamp,
 ) -> CartView {
     let mut items = Vec::new();
@@ -255,11 +279,19 @@ pub fn price_cart(
         user_id: owner.user(),
         item_count: items.iter().map(|i| i.quantity).sum(),
         items,
-        summary: settings.pricing.summarize(subtotal, discount),
+        summary: shipping.cheapest(subtotal, discount).summary,
         coupon: applied,
         currency: settings.currency.clone(),
         updated_at: cart.updated_at,
     }
+}
+
+/// What pricing a cart reads besides the cart: its products, its coupon with
+/// the customer's uses, and the shipping zones and tax rates.
+struct Context {
+    products: HashMap<ProductId, ProductRecord>,
+    coupon: Option<(CouponRecord, i64)>,
+    rules: Arc<DestinationRules>,
 }
 
 /// Carts: reads and edits, each a read-modify-write on the one cart item.
@@ -267,6 +299,7 @@ pub fn price_cart(
 pub struct Carts {
     pub store: Store,
     pub settings: CommerceSettings,
+    rules: RulesCache,
 }
 
 impl Carts {
@@ -274,6 +307,7 @@ impl Carts {
         Self {
             store: Store::from_config(config, clients),
             settings: config.commerce.clone(),
+            rules: RulesCache::from_config(config, clients),
         }
     }
 
@@ -285,14 +319,15 @@ impl Carts {
         i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX)
     }
 
-    /// The products of a cart and the coupon `code` (with the customer's uses), in one BatchGetItem.
+    /// The products of a cart and the coupon `code` (with the customer's uses)
+    /// in one BatchGetItem; the zones and rates (cached) alongside.
     async fn context(
         &self,
         owner: &CartOwner,
         cart: &CartRecord,
         extra: &[ProductId],
         code: Option<&CouponCode>,
-    ) -> Result<(HashMap<ProductId, ProductRecord>, Option<(CouponRecord, i64)>), ApiError> {
+    ) -> Result<Context, ApiError> {
         let mut ids: Vec<ProductId> = cart
             .lines
             .values()
@@ -302,24 +337,25 @@ impl Carts {
         ids.sort();
         ids.dedup();
         let coupon_user = owner.user().unwrap_or_else(crate::domain::UserId::generate);
-        let reads = self.store.checkout_reads(&ids, code, coupon_user).await?;
-        let products = reads.products.into_iter().map(|p| (p.product_id, p)).collect();
-        Ok((products, reads.coupon.map(|c| (c, reads.coupon_uses))))
+        let (reads, rules) = futures::try_join!(
+            async { Ok::<_, ApiError>(self.store.checkout_reads(&ids, code, coupon_user).await?) },
+            self.rules.current(),
+        )?;
+        Ok(Context {
+            products: reads.products.into_iter().map(|p| (p.product_id, p)).collect(),
+            coupon: reads.coupon.map(|c| (c, reads.coupon_uses)),
+            rules,
+        })
     }
 
-    fn view(
-        &self,
-        owner: &CartOwner,
-        cart: &CartRecord,
-        products: &HashMap<ProductId, ProductRecord>,
-        coupon: &Option<(CouponRecord, i64)>,
-    ) -> CartView {
+    /// The cart priced before its destination is known (see [`DestinationRules::estimate`]).
+    fn view(&self, owner: &CartOwner, cart: &CartRecord, context: &Context) -> CartView {
         price_cart(
             owner,
             cart,
-            products,
-            coupon.as_ref().map(|(c, uses)| (c, *uses)),
-            &self.settings,
+            &context.products,
+            context.coupon.as_ref().map(|(c, uses)| (c, *uses)),
+            (&self.settings, &context.rules.estimate(&self.settings.pricing)),
             Timestamp::now(),
         )
     }
@@ -327,8 +363,29 @@ impl Carts {
     /// Two round trips: the cart, then its products and coupon.
     pub async fn cart(&self, owner: &CartOwner) -> Result<CartView, ApiError> {
         let cart = self.store.cart(owner, Timestamp::now()).await?;
-        let (products, coupon) = self.context(owner, &cart, &[], cart.coupon_code.as_ref()).await?;
-        Ok(self.view(owner, &cart, &products, &coupon))
+        let context = self.context(owner, &cart, &[], cart.coupon_code.as_ref()).await?;
+        Ok(self.view(owner, &cart, &context))
+    }
+
+    /// The ways the cart can ship to `destination`, each priced for it, in
+    /// the cart's two round trips.
+    #[tracing::instrument(skip_all, fields(country = %destination.country))]
+    pub async fn shipping_options(
+        &self,
+        owner: &CartOwner,
+        destination: Destination,
+    ) -> Result<ShippingOptionsView, ApiError> {
+        let cart = self.store.cart(owner, Timestamp::now()).await?;
+        let context = self.context(owner, &cart, &[], cart.coupon_code.as_ref()).await?;
+        let flat = &self.settings.pricing;
+        let summary = self.view(owner, &cart, &context).summary;
+        let offer = context.rules.offer(Some(&destination), None, flat).ok();
+        Ok(ShippingOptionsView::new(
+            destination,
+            offer.as_ref(),
+            (summary.subtotal, summary.discount),
+            &self.settings.currency,
+        ))
     }
 
     /// Applies `change` to the cart and saves it if nobody changed it meanwhile,
@@ -354,13 +411,13 @@ impl Carts {
                 // The last write landed, but its answer was lost and the SDK's
                 // retry found the version already moved: it is done, not to be
                 // applied a second time.
-                let (products, coupon) = self.context(owner, &cart, &[], cart.coupon_code.as_ref()).await?;
-                return Ok(self.view(owner, &cart, &products, &coupon));
+                let context = self.context(owner, &cart, &[], cart.coupon_code.as_ref()).await?;
+                return Ok(self.view(owner, &cart, &context));
             }
             let code = applying.or(cart.coupon_code.as_ref());
-            let (products, coupon) = self.context(owner, &cart, extra, code).await?;
+            let mut context = self.context(owner, &cart, extra, code).await?;
             let expected = cart.version;
-            change(&mut cart, &products, coupon.as_ref())?;
+            change(&mut cart, &context.products, context.coupon.as_ref())?;
             cart.version = expected + 1;
             cart.write_id = Some(ulid::Ulid::new().to_string());
             attempted.clone_from(&cart.write_id);
@@ -368,14 +425,14 @@ impl Carts {
             cart.expires_at = now.unix() + self.ttl(owner);
             match self.store.save_cart(owner, &cart, expected, now).await {
                 Ok(()) => {
-                    let coupon = coupon.filter(|(read, _)| Some(&read.code) == cart.coupon_code.as_ref());
+                    context.coupon = context
+                        .coupon
+                        .filter(|(read, _)| Some(&read.code) == cart.coupon_code.as_ref());
                     // A coupon the change brought in (a merged guest cart's) is read now.
-                    let (products, coupon) = if cart.coupon_code.is_some() && coupon.is_none() {
-                        self.context(owner, &cart, &[], cart.coupon_code.as_ref()).await?
-                    } else {
-                        (products, coupon)
-                    };
-                    return Ok(self.view(owner, &cart, &products, &coupon));
+                    if cart.coupon_code.is_some() && context.coupon.is_none() {
+                        context = self.context(owner, &cart, &[], cart.coupon_code.as_ref()).await?;
+                    }
+                    return Ok(self.view(owner, &cart, &context));
                 }
                 Err(StoreError::ConditionFailed) => continue,
                 Err(err) => return Err(err.into()),
@@ -482,12 +539,14 @@ impl Carts {
     pub async fn clear(&self, owner: &CartOwner) -> Result<CartView, ApiError> {
         self.store.delete_cart(owner).await?;
         let now = Timestamp::now();
+        // An empty cart owes nothing, whatever the zones and rates.
+        let none = DestinationRules::default();
         Ok(price_cart(
             owner,
             &CartRecord::empty(now),
             &HashMap::new(),
             None,
-            &self.settings,
+            (&self.settings, &none.estimate(&self.settings.pricing)),
             now,
         ))
     }
@@ -499,9 +558,18 @@ impl Carts {
             let (coupon, uses) = coupon.ok_or_else(|| ApiError::invalid_field("code", "is not a valid coupon"))?;
             let mut probe = cart.clone();
             probe.coupon_code = None;
-            let subtotal = price_cart(owner, &probe, products, None, &self.settings, Timestamp::now())
-                .summary
-                .subtotal;
+            let flat = DestinationRules::default();
+            let offer = flat.estimate(&self.settings.pricing);
+            let subtotal = price_cart(
+                owner,
+                &probe,
+                products,
+                None,
+                (&self.settings, &offer),
+                Timestamp::now(),
+            )
+            .summary
+            .subtotal;
             coupon
                 .discount(subtotal, Timestamp::now(), *uses)
                 .map_err(|problem| ApiError::invalid_field("code", problem))?;

@@ -10,10 +10,8 @@ pub mod views;
 pub mod wishlist;
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
-use tokio::sync::RwLock;
-
+use crate::cache::Cached;
 use crate::config::CatalogSettings;
 use crate::http::ApiError;
 use crate::store::Store;
@@ -29,34 +27,6 @@ pub struct Catalog {
     tree: Cached<CategoryTree>,
     /// Every indexed search word, for correcting typos; cached like the tree.
     vocabulary: Cached<search::Vocabulary>,
-}
-
-/// A value read from the table, reused while it is younger than a time to live.
-#[derive(Debug)]
-struct Cached<T>(RwLock<Option<(Instant, Arc<T>)>>);
-
-impl<T> Cached<T> {
-    fn new() -> Self {
-        Self(RwLock::new(None))
-    }
-
-    async fn get_or_load<F>(&self, ttl: Duration, load: F) -> Result<Arc<T>, ApiError>
-    where
-        F: std::future::Future<Output = Result<T, ApiError>>,
-    {
-        if let Some((read_at, value)) = self.0.read().await.as_ref()
-            && read_at.elapsed() < ttl
-        {
-            return Ok(value.clone());
-        }
-        let value = Arc::new(load.await?);
-        *self.0.write().await = Some((Instant::now(), value.clone()));
-        Ok(value)
-    }
-
-    async fn forget(&self) {
-        *self.0.write().await = None;
-    }
 }
 
 impl Catalog {

@@ -108,6 +108,21 @@ prefixed_id!(
     CartItemId,
     "item"
 );
+prefixed_id!(
+    /// A shipping zone: the destinations a set of shipping methods serves.
+    ZoneId,
+    "zone"
+);
+prefixed_id!(
+    /// A shipping method of a zone (standard, express, …).
+    ShippingMethodId,
+    "ship"
+);
+prefixed_id!(
+    /// A tax rate for a country or region.
+    TaxRateId,
+    "tax"
+);
 
 #[cfg(test)]
 mod tests {

@@ -2,6 +2,7 @@
 
 pub mod address;
 pub mod catalog;
+pub mod destination;
 pub mod email;
 pub mod ids;
 pub mod money;
@@ -14,12 +15,16 @@ pub mod timestamp;
 
 pub use address::{Address, AddressInput, AddressPatch};
 pub use catalog::{ProductStatus, Rating, ReviewStatus, Sku, Slug};
+pub use destination::{CountryCode, Destination, RegionCode};
 pub use email::Email;
-pub use ids::{AddressId, CartItemId, CategoryId, OrderId, ProductId, ReviewId, UserId, VariantId};
+pub use ids::{
+    AddressId, CartItemId, CategoryId, OrderId, ProductId, ReviewId, ShippingMethodId, TaxRateId, UserId, VariantId,
+    ZoneId,
+};
 pub use money::Money;
 pub use order::{CouponCode, OrderStatus, PaymentStatus, Quantity, ReservationStatus};
 pub use password::Password;
 pub use person::{PersonName, PhoneNumber};
-pub use pricing::{PricingRules, Summary};
+pub use pricing::{PricingRules, ShippingCharge, Summary, TaxCharge, Terms};
 pub use role::Role;
 pub use timestamp::Timestamp;

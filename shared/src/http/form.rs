@@ -32,6 +32,29 @@ impl Form {
         })
     }
 
+    /// A JSON object nested in a body (an entry of a list), read like a body;
+    /// `None` when `value` is not an object.
+    pub fn from_value(value: &Value) -> Option<Self> {
+        value.as_object().map(|fields| Self {
+            fields: fields.clone(),
+            invalid: Vec::new(),
+            missing: Vec::new(),
+        })
+    }
+
+    /// Records a problem of `field` that no single parser sees (a rule across fields).
+    pub fn issue(&mut self, field: impl Into<String>, message: impl Into<String>) {
+        self.invalid.push(FieldIssue::new(field, message));
+    }
+
+    /// Takes over the problems of a nested form, naming its fields under
+    /// `prefix` (`methods[0]` makes `methods[0].price`).
+    pub fn absorb(&mut self, prefix: &str, nested: Form) {
+        let rename = |issue: FieldIssue| FieldIssue::new(format!("{prefix}.{}", issue.field), issue.message);
+        self.invalid.extend(nested.invalid.into_iter().map(rename));
+        self.missing.extend(nested.missing.into_iter().map(rename));
+    }
+
     pub fn has(&self, name: &str) -> bool {
         self.fields.get(name).is_some_and(|value| !value.is_null())
     }
@@ -183,6 +206,24 @@ mod tests {
         let mut form = Form::from_body(b"").unwrap();
         let _ = form.required("email", value::text);
         assert_eq!(form.into_error().code.as_str(), "VAL_002");
+    }
+
+    #[test]
+    fn nested_problems_are_named_under_their_entry() {
+        let mut form = Form::from_body(br#"{"methods": [{"price": "x"}]}"#).unwrap();
+        let mut nested = Form::from_value(&serde_json::json!({"price": "x"})).unwrap();
+        assert!(nested.required("price", value::unsigned).is_none());
+        assert!(nested.required("name", value::text).is_none());
+        form.absorb("methods[0]", nested);
+        let details = form.into_error().details.unwrap();
+        let fields: Vec<&str> = details
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|d| d["field"].as_str())
+            .collect();
+        assert_eq!(fields, ["methods[0].name", "methods[0].price"]);
+        assert!(Form::from_value(&serde_json::json!([1])).is_none());
     }
 
     #[test]

@@ -5,10 +5,12 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::domain::{
-    AddressInput, CouponCode, Money, OrderId, OrderStatus, PaymentStatus, ProductId, ReservationStatus, Sku, Summary,
-    Timestamp, UserId, VariantId,
+    AddressInput, CouponCode, Money, OrderId, OrderStatus, PaymentStatus, ProductId, ReservationStatus,
+    ShippingMethodId, Sku, Summary, TaxRateId, Timestamp, UserId, VariantId, ZoneId,
 };
-use crate::store::orders::{OrderRecord, PaymentRecord, TimelineEntry, Totals, Tracking};
+use crate::store::orders::{
+    AppliedTaxRecord, OrderRecord, PaymentRecord, ShippingChoiceRecord, TimelineEntry, Totals, Tracking,
+};
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -42,6 +44,56 @@ pub struct PaymentMethodView {
     pub kind: String,
 }
 
+/// The shipping method an order took.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ShippingMethodView {
+    pub method_id: ShippingMethodId,
+    pub name: String,
+    pub zone_id: ZoneId,
+    pub price: Money,
+    pub min_days: u32,
+    pub max_days: u32,
+}
+
+impl From<&ShippingChoiceRecord> for ShippingMethodView {
+    fn from(choice: &ShippingChoiceRecord) -> Self {
+        Self {
+            method_id: choice.method_id,
+            name: choice.name.clone(),
+            zone_id: choice.zone_id,
+            price: choice.price,
+            min_days: choice.min_days,
+            max_days: choice.max_days,
+        }
+    }
+}
+
+/// The tax rate an order paid.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OrderTaxView {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rate_id: Option<TaxRateId>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    pub rate_bps: u32,
+    pub applies_to_shipping: bool,
+    pub amount: Money,
+}
+
+impl From<&AppliedTaxRecord> for OrderTaxView {
+    fn from(tax: &AppliedTaxRecord) -> Self {
+        Self {
+            rate_id: tax.rate_id,
+            name: tax.name.clone(),
+            rate_bps: tax.rate_bps,
+            applies_to_shipping: tax.applies_to_shipping,
+            amount: tax.amount,
+        }
+    }
+}
+
 pub fn summary(totals: &Totals) -> Summary {
     Summary {
         subtotal: totals.subtotal,
@@ -66,6 +118,12 @@ pub struct OrderView {
     pub coupon_code: Option<CouponCode>,
     pub shipping_address: AddressInput,
     pub billing_address: AddressInput,
+    /// The shipping method chosen at checkout (shops with shipping zones).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shipping_method: Option<ShippingMethodView>,
+    /// The tax rate applied at checkout (shops with tax rates).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tax: Option<OrderTaxView>,
     pub payment_method: PaymentMethodView,
     pub payment_status: PaymentStatus,
     /// The Stripe payment, once one was started (`POST /api/v1/payments`).
@@ -108,6 +166,8 @@ impl From<&OrderRecord> for OrderView {
             coupon_code: order.coupon_code.clone(),
             shipping_address: order.shipping_address.clone(),
             billing_address: order.billing_address.clone(),
+            shipping_method: order.shipping_method.as_ref().map(ShippingMethodView::from),
+            tax: order.tax.as_ref().map(OrderTaxView::from),
             payment_method: PaymentMethodView {
                 kind: order.payment_method.kind.clone(),
             },

@@ -35,6 +35,9 @@
 //! | coupon | `COUPON#<CODE>` | `COUPON` | GSI1 `COUPONS` / `<CODE>` | GetItem, conditional `ADD usedCount` in the checkout transaction |
 //! | a customer's uses of a coupon | `COUPON#<CODE>` | `USER#<userId>` | | BatchGetItem, conditional `ADD count` in the checkout transaction |
 //! | payment lookup (PaymentIntent → order) | `PAYMENT#<intentId>` | `PAYMENT` | | Put in the transaction that attaches the payment; GetItem for confirm, refund and webhooks |
+//! | shipping zone (its methods embedded) | `PRICING#RULES` | `ZONE#<zoneId>` | | Query of the partition (every zone and tax rate, cached per warm function), Query `begins_with` + count (admin list), GetItem, conditional PutItem/DeleteItem |
+//! | tax rate | `PRICING#RULES` | `TAX#<rateId>` | | Query of the partition (with the zones), Query `begins_with` + count (admin list), GetItem, TransactWrite (with its destination marker) |
+//! | one tax rate per destination (marker) | `TAX_DESTINATION#<country>` or `TAX_DESTINATION#<country>-<region>` | `MARKER` | | TransactWrite |
 //! | outbox message (a queue message of a committed change) | `OUTBOX#<messageId>` | `OUTBOX` | GSI3 `OUTBOX#PENDING` / `<createdAt>#<messageId>` until delivered | Put in the transaction of the change; read from the table's stream; DeleteItem once sent; Query GSI3 (re-drive) |
 //! | notification: the delivery claim, then the record | `NOTIFICATION#<messageId>` | `NOTIFICATION` | customer mail only: GSI1 `USER#<userId>#NOTIFICATIONS` / `<claimedAt>#<messageId>` | conditional PutItem (claim), GetItem, PutItem, Query GSI1 + count Query (history) |
 //! | notification settings | `USER#<userId>` | `SETTINGS#NOTIFICATIONS` | | GetItem (consistent), PutItem |
@@ -48,7 +51,8 @@ use aws_sdk_dynamodb::types::AttributeValue;
 
 use crate::domain::ids::SessionId;
 use crate::domain::{
-    AddressId, CategoryId, CouponCode, Email, OrderId, OrderStatus, ProductId, ProductStatus, ReviewId, Slug, UserId,
+    AddressId, CategoryId, CountryCode, CouponCode, Email, OrderId, OrderStatus, ProductId, ProductStatus, RegionCode,
+    ReviewId, Slug, TaxRateId, UserId, ZoneId,
 };
 
 pub const PK: &str = "PK";
@@ -376,6 +380,29 @@ pub fn coupon_use(code: &CouponCode, user: UserId) -> Key {
 
 pub fn payment_lookup(intent: &str) -> Key {
     Key::new(format!("PAYMENT#{intent}"), "PAYMENT")
+}
+
+// ---- shipping zones and tax rates ----
+
+/// Every shipping zone and tax rate: one partition, read whole.
+pub const PRICING_RULES: &str = "PRICING#RULES";
+pub const ZONE_PREFIX: &str = "ZONE#";
+pub const TAX_RATE_PREFIX: &str = "TAX#";
+
+pub fn shipping_zone(id: ZoneId) -> Key {
+    Key::new(PRICING_RULES, format!("{ZONE_PREFIX}{id}"))
+}
+
+pub fn tax_rate(id: TaxRateId) -> Key {
+    Key::new(PRICING_RULES, format!("{TAX_RATE_PREFIX}{id}"))
+}
+
+/// The marker that keeps one tax rate per country, and one per region.
+pub fn tax_destination(country: CountryCode, region: Option<&RegionCode>) -> Key {
+    match region {
+        Some(region) => Key::new(format!("TAX_DESTINATION#{region}"), MARKER),
+        None => Key::new(format!("TAX_DESTINATION#{country}"), MARKER),
+    }
 }
 
 // ---- outbox, notifications, reports ----

@@ -11,6 +11,7 @@ pub mod outbox;
 pub mod products;
 pub mod reports;
 pub mod reviews;
+pub mod shipping;
 pub mod stock;
 pub mod table;
 pub mod users;

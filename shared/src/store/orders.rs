@@ -20,8 +20,8 @@ use super::table::{Expr, Query, Transaction, TxError};
 use super::{Item, Store, StoreError, from_item, number, to_item};
 use crate::domain::money::cents;
 use crate::domain::{
-    AddressInput, CouponCode, Email, Money, OrderId, OrderStatus, PaymentStatus, ProductId, ReservationStatus, Sku,
-    Timestamp, UserId, VariantId,
+    AddressInput, CouponCode, Email, Money, OrderId, OrderStatus, PaymentStatus, ProductId, ReservationStatus,
+    ShippingMethodId, Sku, TaxRateId, Timestamp, UserId, VariantId, ZoneId,
 };
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -86,6 +86,35 @@ pub struct PaymentMethod {
     /// A payment-provider token (never card data).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token: Option<String>,
+}
+
+/// The shipping method an order took, as it was at checkout.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ShippingChoiceRecord {
+    pub method_id: ShippingMethodId,
+    pub name: String,
+    pub zone_id: ZoneId,
+    /// What the order paid for it (0 when the order reached its free-above amount).
+    #[serde(with = "cents")]
+    pub price: Money,
+    pub min_days: u32,
+    pub max_days: u32,
+}
+
+/// The tax rate an order paid, as it was at checkout: a configured rate, or
+/// none of them (no rate for the destination: 0).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AppliedTaxRecord {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate_id: Option<TaxRateId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    pub rate_bps: u32,
+    pub applies_to_shipping: bool,
+    #[serde(with = "cents")]
+    pub amount: Money,
 }
 
 /// A refund of an order's payment, as Stripe reports it (one entry per Stripe refund id).
@@ -196,6 +225,12 @@ pub struct OrderRecord {
     pub coupon_code: Option<CouponCode>,
     pub shipping_address: AddressInput,
     pub billing_address: AddressInput,
+    /// The method chosen at checkout, when the shop has shipping zones.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shipping_method: Option<ShippingChoiceRecord>,
+    /// The tax rate applied at checkout, when the shop has tax rates.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tax: Option<AppliedTaxRecord>,
     pub payment_method: PaymentMethod,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tracking: Option<Tracking>,
