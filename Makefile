@@ -10,9 +10,15 @@ help: ## List the targets
 dev: ## Run the emulators and the API on http://127.0.0.1:3000 (Ctrl-C stops them)
 	@scripts/dev.sh
 
-test: ## Run all tests, then check openapi.yaml against the running API, each on a private emulator stack
-	@scripts/with-stack.sh cargo test --workspace --locked
-	@scripts/with-stack.sh scripts/contract.sh
+# The functions' log of a `make test` run, checked once the run is over.
+TEST_LOG := $(CURDIR)/.local/test-logs/functions.jsonl
+
+test: ## Run all tests, check openapi.yaml against the running API, then check the run's log for private data and invalid metrics
+	@mkdir -p $(dir $(TEST_LOG)) && rm -f $(TEST_LOG)
+	@SHOP_LOG_FILE=$(TEST_LOG) scripts/with-stack.sh cargo test --workspace --locked
+	@SHOP_LOG_FILE=$(TEST_LOG) scripts/with-stack.sh scripts/contract.sh
+	@cargo run --quiet --locked -p shop-local -- check-logs --file $(TEST_LOG)
+	@cargo run --quiet --locked -p shop-local -- metrics --file $(TEST_LOG) | tail -n 1
 
 contract: ## Check openapi.yaml against the running API with schemathesis (CONTRACT_EXAMPLES=50 for a longer run)
 	@scripts/with-stack.sh scripts/contract.sh

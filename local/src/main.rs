@@ -16,6 +16,13 @@ commands:
   seed           load the demo catalog and the demo accounts (idempotent; --prefix NAME)
   env FUNCTION   print the function's resolved environment as `export` lines
                  (for `cargo lambda watch`; --prefix NAME)
+  logs           the functions' log, readable (--order ID or --request ID for one
+                 order's or one request's lines; --file PATH, default the log
+                 `make dev` writes: $STACK_DIR/logs/functions.jsonl)
+  metrics        the metrics in that log summed per name, each line checked against
+                 the Embedded Metric Format (--file PATH; exits 1 on an invalid line)
+  check-logs     look for email addresses, tokens, secrets, passwords or card
+                 numbers in that log (--file PATH; exits 1 on any)
   create-admin   create an admin account, or promote an existing one
                  --email E --password P [--first-name F] [--last-name L]
                  [--table NAME]  (a deployed table: uses your AWS credentials when
@@ -55,6 +62,9 @@ async fn main() {
         "env" => print_env(&args).await,
         "seed" => seed(&args).await,
         "job" => job(&args).await,
+        "logs" => logs(&args),
+        "metrics" => metrics(&args),
+        "check-logs" => check_logs(&args),
         other => Err(format!("unknown command {other:?}\n\n{USAGE}").into()),
     };
     if let Err(err) = result {
@@ -213,4 +223,53 @@ async fn create_admin(args: &Args) -> Result<(), BoxError> {
         if created { "created" } else { "promoted" }
     );
     Ok(())
+}
+
+fn log_file(args: &Args) -> std::path::PathBuf {
+    args.value("--file")
+        .map_or_else(shop_local::logs::default_path, std::path::PathBuf::from)
+}
+
+fn logs(args: &Args) -> Result<(), BoxError> {
+    let log = shop_local::logs::read(&log_file(args))?;
+    let needle = args.value("--order").or_else(|| args.value("--request"));
+    for line in shop_local::logs::show(&log, needle.as_deref()) {
+        println!("{line}");
+    }
+    Ok(())
+}
+
+fn metrics(args: &Args) -> Result<(), BoxError> {
+    let path = log_file(args);
+    let (rows, invalid) = shop_local::logs::summary(&shop_local::logs::read(&path)?);
+    for row in &rows {
+        println!("{row}");
+    }
+    if invalid.is_empty() {
+        println!(
+            "every metric line of {} follows the Embedded Metric Format",
+            path.display()
+        );
+        Ok(())
+    } else {
+        Err(format!("{} invalid metric line(s): {}", invalid.len(), invalid.join("; ")).into())
+    }
+}
+
+fn check_logs(args: &Args) -> Result<(), BoxError> {
+    let path = log_file(args);
+    let log = shop_local::logs::read(&path)?;
+    let leaks = shop_local::logs::leaks(&log);
+    if leaks.is_empty() {
+        println!(
+            "{}: {} lines, no email address, token, secret, password or card number",
+            path.display(),
+            log.lines().count()
+        );
+        return Ok(());
+    }
+    for leak in leaks.iter().take(20) {
+        eprintln!("{}:{}: {}", path.display(), leak.line, leak.kind);
+    }
+    Err(format!("{} line(s) of the log hold private data", leaks.len()).into())
 }

@@ -227,6 +227,7 @@ impl Stack {
         match name {
             "AWS::Region" => Ok("us-east-1".into()),
             "AWS::AccountId" => Ok("000000000000".into()),
+            "AWS::StackName" => Ok(self.prefix.clone()),
             _ => Err(format!("cannot resolve !Ref {name} locally").into()),
         }
     }

@@ -161,6 +161,9 @@ impl Gateway {
         peer: SocketAddr,
         request: Request<Incoming>,
     ) -> Result<Response<Full<Bytes>>, Infallible> {
+        if let Some(page) = docs::page(request.uri().path()) {
+            return Ok(page);
+        }
         let (parts, body) = request.into_parts();
         let body = body
             .collect()
@@ -249,6 +252,87 @@ pub async fn serve(
                     }
                 });
             }
+        }
+    }
+}
+
+/// The API documentation at `/docs`: Swagger UI (installed by
+/// `scripts/stack.sh install`) over the repository's `openapi.yaml`, served
+/// beside the API by `shop-local serve` only (the deployed API has no such route).
+mod docs {
+    use std::path::{Path, PathBuf};
+
+    use http::{Response, StatusCode};
+    use http_body_util::Full;
+    use hyper::body::Bytes;
+
+    const INDEX: &str = r##"<!doctype html>
+<html lang="en">
+<head>
+  <meta charset="utf-8">
+  <title>Shop API</title>
+  <link rel="stylesheet" href="/docs/swagger-ui.css">
+</head>
+<body>
+  <div id="swagger-ui"></div>
+  <script src="/docs/swagger-ui-bundle.js"></script>
+  <script>
+    window.ui = SwaggerUIBundle({ url: "/docs/openapi.yaml", dom_id: "#swagger-ui", deepLinking: true });
+  </script>
+</body>
+</html>
+"##;
+
+    fn root() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+    }
+
+    /// The answer for a documentation path, `None` for any other.
+    pub fn page(path: &str) -> Option<Response<Full<Bytes>>> {
+        let rest = path.strip_prefix("/docs")?;
+        let (body, kind) = match rest {
+            "" | "/" | "/index.html" => (INDEX.as_bytes().to_vec(), "text/html; charset=utf-8"),
+            "/openapi.yaml" => (std::fs::read(root().join("openapi.yaml")).ok()?, "application/yaml"),
+            "/swagger-ui.css" | "/swagger-ui-bundle.js" => {
+                let file = root().join(".local/npm/node_modules/swagger-ui-dist").join(&rest[1..]);
+                match std::fs::read(file) {
+                    Ok(bytes) => (
+                        bytes,
+                        if rest.ends_with(".css") {
+                            "text/css"
+                        } else {
+                            "text/javascript"
+                        },
+                    ),
+                    Err(_) => (
+                        b"Swagger UI is not installed: run scripts/stack.sh install".to_vec(),
+                        "text/plain",
+                    ),
+                }
+            }
+            _ => return None,
+        };
+        Response::builder()
+            .status(StatusCode::OK)
+            .header("content-type", kind)
+            .body(Full::new(Bytes::from(body)))
+            .ok()
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use http_body_util::BodyExt;
+
+        #[tokio::test]
+        async fn the_page_and_the_document_are_served_and_nothing_else() {
+            let index = super::page("/docs").unwrap();
+            assert_eq!(index.headers()["content-type"], "text/html; charset=utf-8");
+            let document = super::page("/docs/openapi.yaml").unwrap();
+            let text = document.into_body().collect().await.unwrap().to_bytes();
+            assert!(text.starts_with(b"openapi: 3"), "{:?}", &text[..20]);
+            assert!(super::page("/docs/../Cargo.toml").is_none());
+            assert!(super::page("/api/v1/products").is_none());
+            assert!(super::page("/docsx").is_none());
         }
     }
 }

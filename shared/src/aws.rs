@@ -18,7 +18,8 @@ impl AwsClients {
 
     pub fn from_shared(shared: &aws_config::SdkConfig, endpoints: &Endpoints) -> Self {
         let shared = &shared.to_builder().timeout_config(timeouts()).build();
-        let mut dynamodb = aws_sdk_dynamodb::config::Builder::from(shared);
+        let mut dynamodb =
+            aws_sdk_dynamodb::config::Builder::from(shared).interceptor(crate::metrics::RoundTripCounter);
         if let Some(url) = &endpoints.dynamodb {
             dynamodb = dynamodb.endpoint_url(url);
         }

@@ -56,6 +56,7 @@ where
     Fut: Future<Output = Result<(), RecordError>>,
 {
     let mut failures = Vec::new();
+    let size = event.records.len();
     for record in event.records {
         let id = record.message_id.clone().unwrap_or_default();
         let receives = record
@@ -63,14 +64,33 @@ where
             .get("ApproximateReceiveCount")
             .cloned()
             .unwrap_or_default();
-        let span = tracing::info_span!("record", messageId = %id, receiveCount = %receives);
-        if let Err(err) = handle(record).instrument(span.clone()).await {
+        // The order and the request that started its flow, as the outbox sent them.
+        let attribute = |name: &str| {
+            record
+                .message_attributes
+                .get(name)
+                .and_then(|value| value.string_value.clone())
+        };
+        let order = attribute("orderId");
+        let origin = attribute("requestId");
+        let span = tracing::info_span!(
+            "record",
+            messageId = %id,
+            receiveCount = %receives,
+            orderId = order.as_deref(),
+            originRequestId = origin.as_deref(),
+        );
+        let handled = crate::logging::with_request_id(origin.unwrap_or_default(), handle(record));
+        if let Err(err) = handled.instrument(span.clone()).await {
             span.in_scope(|| tracing::error!(error = %crate::http::error_chain(&err), "record failed"));
             let mut failure = BatchItemFailure::default();
             failure.item_identifier = id;
             failures.push(failure);
         }
     }
+    crate::metrics::value(crate::metrics::Metric::BatchSize, size as f64)
+        .and(crate::metrics::Metric::BatchItemFailures, failures.len() as f64)
+        .emit();
     let mut response = SqsBatchResponse::default();
     response.batch_item_failures = failures;
     response

@@ -11,9 +11,12 @@ use lambda_http::{Body, Error, Request, Response, service_fn};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use tracing::Instrument;
+
 use crate::Config;
 use crate::aws::AwsClients;
 use crate::http::{ApiResult, Incoming};
+use crate::metrics::{self, Metric};
 
 /// An HTTP function: routes one parsed request to its handler.
 pub trait Api: Send + Sync {
@@ -31,15 +34,46 @@ pub trait Handler<E>: Send + Sync {
 
 /// One API Gateway request: parsed, routed with its request id as the
 /// current one (records it leaves name it), and answered in the envelope.
+///
+/// Every line it logs carries the gateway's request id, the route and, on
+/// an order's routes, the order id; one metrics line per request gives its
+/// route's count, latency, DynamoDB round trips and server errors.
 pub async fn handle_http<A: Api + ?Sized>(app: &A, request: Request) -> Result<Response<Body>, Error> {
     let incoming = Incoming::new(request);
-    let result = crate::logging::with_request_id(incoming.request_id.clone(), app.route(&incoming)).await;
-    Ok(incoming.respond(result))
+    let span = tracing::info_span!(
+        "request",
+        requestId = %incoming.request_id,
+        route = %incoming.route_key,
+        orderId = incoming.path_param("orderId").ok(),
+    );
+    let started = std::time::Instant::now();
+    let routed = crate::logging::with_request_id(incoming.request_id.clone(), async {
+        let (result, round_trips) = metrics::counting_round_trips(app.route(&incoming)).await;
+        let response = incoming.respond(result);
+        let failed = response.status().is_server_error();
+        metrics::count(Metric::Requests)
+            .and(Metric::ServerErrors, f64::from(u8::from(failed)))
+            .and(Metric::Latency, started.elapsed().as_secs_f64() * 1000.0)
+            .and(Metric::DynamoDbRoundTrips, f64::from(round_trips))
+            // A path is unbounded (ids): only a template route is a dimension.
+            .dimension(
+                "route",
+                if incoming.gateway_route {
+                    incoming.route_key.as_str()
+                } else {
+                    "unrouted"
+                },
+            )
+            .emit();
+        response
+    });
+    Ok(routed.instrument(span).await)
 }
 
 /// The function's state, built from the environment at cold start.
 async fn cold_start<T>(build: impl FnOnce(&Config, &AwsClients) -> T) -> Result<T, Error> {
     crate::logging::init();
+    metrics::count(Metric::ColdStarts).emit();
     let config = Config::from_env()?;
     let clients = AwsClients::new(&config.endpoints).await;
     Ok(build(&config, &clients))

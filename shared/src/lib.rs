@@ -5,6 +5,7 @@
 
 pub mod auth;
 pub mod aws;
+mod cache;
 pub mod cart;
 pub mod catalog;
 pub mod config;
@@ -16,6 +17,7 @@ pub mod http;
 pub mod lambda;
 pub mod logging;
 pub mod messages;
+pub mod metrics;
 pub mod notifications;
 pub mod orders;
 pub mod outbox;
@@ -24,6 +26,7 @@ pub mod pagination;
 pub mod payments;
 pub mod reports;
 pub mod secrets;
+pub mod shipping;
 pub mod store;
 pub mod users;
 

@@ -9,6 +9,7 @@ use crate::email::{MailContext, Mailer, render};
 use crate::http::form_value::boolean;
 use crate::http::{ApiError, Form};
 use crate::messages::{Notification, NotificationMessage};
+use crate::metrics::{self, Metric};
 use crate::pagination::{PageRequest, Pagination};
 use crate::store::notifications::{Claim, Delivery, NotificationRecord, NotificationSettings};
 use crate::store::{Store, StoreError};
@@ -77,12 +78,26 @@ impl Notifier {
             Claim::Busy => return Err(DeliveryError::Busy),
             Claim::Claimed => {}
         }
+        let outcome = |name: &'static str| {
+            let measure = metrics::count(Metric::Notifications).dimension("outcome", name);
+            match notification.order_id() {
+                Some(order) => measure.order(order),
+                None => measure,
+            }
+        };
         if skip {
             record.delivery = Delivery::Skipped;
             self.store.finish_notification(&record).await?;
+            outcome("skipped").emit();
             return Ok(Delivered::Skipped);
         }
-        if let Err(err) = self.mailer.send(&recipient, &content, &message.id).await {
+        let started = std::time::Instant::now();
+        let sent = self.mailer.send(&recipient, &content, &message.id).await;
+        metrics::duration(Metric::SmtpLatency, started.elapsed())
+            .and(Metric::SmtpErrors, f64::from(u8::from(sent.is_err())))
+            .emit();
+        if let Err(err) = sent {
+            outcome("failed").emit();
             if let Err(release) = self.store.release_notification(&record).await {
                 tracing::warn!(error = %crate::http::error_chain(&release), "claim not released; it goes stale instead");
             }
@@ -91,7 +106,11 @@ impl Notifier {
         record.delivery = Delivery::Sent;
         record.sent_at = Some(Timestamp::now());
         self.store.finish_notification(&record).await?;
-        tracing::info!(recipient = %recipient, "notification sent");
+        outcome("sent").emit();
+        if matches!(notification, Notification::LowStock { .. }) {
+            metrics::count(Metric::LowStockAlerts).emit();
+        }
+        tracing::info!(recipient = %recipient.masked(), "notification sent");
         Ok(Delivered::Sent)
     }
 }

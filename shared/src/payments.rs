@@ -199,8 +199,7 @@ impl Payments {
         let keys = self.keys().await?;
         if let Some(existing) = &order.payment {
             // Asked again: the intent the order already has (Stripe forgets idempotency keys after a day).
-            let intent = RetrievePaymentIntent::new(existing.intent_id.as_str())
-                .send(&keys.client)
+            let intent = stripe_call(RetrievePaymentIntent::new(existing.intent_id.as_str()).send(&keys.client))
                 .await
                 .map_err(|e| stripe_error(&e))?;
             return Ok(PaymentView {
@@ -222,13 +221,15 @@ impl Payments {
             ("user_id".to_owned(), order.user_id.to_string()),
         ]);
         let key = IdempotencyKey::new(format!("payment-{order_id}")).map_err(|e| ApiError::internal(e.to_string()))?;
-        let intent = CreatePaymentIntent::new(order.totals.total.cents(), currency)
-            .metadata(metadata)
-            .customize()
-            .request_strategy(RequestStrategy::Idempotent(key))
-            .send(&keys.client)
-            .await
-            .map_err(|e| stripe_error(&e))?;
+        let intent = stripe_call(
+            CreatePaymentIntent::new(order.totals.total.cents(), currency)
+                .metadata(metadata)
+                .customize()
+                .request_strategy(RequestStrategy::Idempotent(key))
+                .send(&keys.client),
+        )
+        .await
+        .map_err(|e| stripe_error(&e))?;
         let mut payment = PaymentRecord::started(
             intent.id.as_str(),
             Money::from_cents(intent.amount),
@@ -286,10 +287,12 @@ impl Payments {
         // No charge for an order whose stock is no longer held (it would only be refunded).
         lifecycle::payable(&order, Timestamp::now()).map_err(not_payable)?;
         let keys = self.keys().await?;
-        let confirmed = ConfirmPaymentIntent::new(intent)
-            .payment_method(payment_method)
-            .send(&keys.client)
-            .await;
+        let confirmed = stripe_call(
+            ConfirmPaymentIntent::new(intent)
+                .payment_method(payment_method)
+                .send(&keys.client),
+        )
+        .await;
         match confirmed {
             Ok(paid) => {
                 let status = paid.status.to_string();
@@ -404,14 +407,16 @@ impl Payments {
             None => format!("refund-{intent}-{}-{}", order.refunded().cents(), amount.cents()),
         };
         let key = IdempotencyKey::new(key).map_err(|e| ApiError::internal(e.to_string()))?;
-        let refund = CreateRefund::new()
-            .payment_intent(intent.as_str())
-            .amount(amount.cents())
-            .customize()
-            .request_strategy(RequestStrategy::Idempotent(key))
-            .send(&keys.client)
-            .await
-            .map_err(|e| stripe_error(&e))?;
+        let refund = stripe_call(
+            CreateRefund::new()
+                .payment_intent(intent.as_str())
+                .amount(amount.cents())
+                .customize()
+                .request_strategy(RequestStrategy::Idempotent(key))
+                .send(&keys.client),
+        )
+        .await
+        .map_err(|e| stripe_error(&e))?;
         tracing::info!(refund = %refund.id, amount = %amount, reason, "refund created");
         let event = Event::Refunded {
             intent_id: intent,
@@ -540,10 +545,7 @@ impl Payments {
 
 /// Every refund of a PaymentIntent, as Stripe has them now.
 async fn stripe_refunds(client: &Client, intent: &str) -> Result<Vec<RefundRecord>, ApiError> {
-    let refunds = ListRefund::new()
-        .payment_intent(intent)
-        .limit(100)
-        .send(client)
+    let refunds = stripe_call(ListRefund::new().payment_intent(intent).limit(100).send(client))
         .await
         .map_err(|e| stripe_error(&e))?;
     Ok(refunds.data.iter().map(refund_record).collect())
@@ -590,6 +592,19 @@ fn not_payable(refusal: Refusal) -> ApiError {
         ),
         other => ApiError::new(ErrorCode::PaymentFailed, other.to_string()),
     }
+}
+
+/// A call to Stripe, timed and counted into the metrics.
+async fn stripe_call<T, E>(call: impl std::future::Future<Output = Result<T, E>>) -> Result<T, E> {
+    let started = std::time::Instant::now();
+    let answer = call.await;
+    crate::metrics::duration(crate::metrics::Metric::StripeLatency, started.elapsed())
+        .and(
+            crate::metrics::Metric::StripeErrors,
+            f64::from(u8::from(answer.is_err())),
+        )
+        .emit();
+    answer
 }
 
 #[cfg(test)]

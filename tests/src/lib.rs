@@ -186,14 +186,19 @@ impl TestApp {
     }
 
     pub async fn spawn_with(endpoints: shop::config::Endpoints) -> Self {
-        if std::env::var_os("TEST_LOGS").is_some() {
-            // The functions' own logs, for a test run to be read (`TEST_LOGS=1 … -- --nocapture`).
+        if std::env::var_os("TEST_LOGS").is_some() || std::env::var_os("SHOP_LOG_FILE").is_some() {
+            // The functions' own logs: printed (`TEST_LOGS=1 … -- --nocapture`), or
+            // kept in SHOP_LOG_FILE, which `make test` checks for private data
+            // and invalid metric lines after the run.
             shop::logging::init();
         }
+        shop::metrics::record_in_memory();
         let shared = aws_config::load_from_env().await;
         let mut clients = AwsClients::from_shared(&shared, &endpoints);
         let calls = CallLog::default();
-        let mut dynamodb = aws_sdk_dynamodb::config::Builder::from(&shared).interceptor(calls.clone());
+        let mut dynamodb = aws_sdk_dynamodb::config::Builder::from(&shared)
+            .interceptor(calls.clone())
+            .interceptor(shop::metrics::RoundTripCounter);
         if let Some(url) = &endpoints.dynamodb {
             dynamodb = dynamodb.endpoint_url(url);
         }

@@ -49,6 +49,14 @@ impl Email {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The address as logs may show it: the first letter of the mailbox and
+    /// the domain (`j***@example.com`).
+    pub fn masked(&self) -> String {
+        let (local, domain) = self.0.split_once('@').unwrap_or((&self.0, ""));
+        let first: String = local.chars().take(1).collect();
+        format!("{first}***@{domain}")
+    }
 }
 
 impl fmt::Display for Email {
@@ -74,6 +82,13 @@ impl From<Email> for String {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn masked_addresses_keep_only_the_first_letter_and_the_domain() {
+        let email = Email::parse("Jane.Doe@Example.com").unwrap();
+        assert_eq!(email.masked(), "j***@example.com");
+        assert!(!email.masked().contains("jane"));
+    }
 
     #[test]
     fn emails_are_normalised() {

@@ -19,6 +19,9 @@ pub struct Incoming {
     pub method: Method,
     /// `"POST /api/v1/users/register"`: the template route that matched.
     pub route_key: String,
+    /// The gateway named the route (an event without one, such as a
+    /// hand-written test event, gets `METHOD path` as its route key).
+    pub gateway_route: bool,
     pub path: String,
     pub request_id: String,
     pub source_ip: String,
@@ -48,6 +51,7 @@ impl Incoming {
             .filter(|id| !id.is_empty())
             .unwrap_or_else(|| ulid::Ulid::new().to_string());
         Self {
+            gateway_route: route_key.is_some(),
             route_key: route_key.unwrap_or_else(|| format!("{} {}", parts.method, path)),
             method: parts.method,
             path,

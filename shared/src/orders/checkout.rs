@@ -1,12 +1,14 @@
 //! `POST /api/v1/orders`: the cart becomes an order in one transaction.
 //!
 //! Round trips: (1) the cart, the idempotency record and the saved addresses,
-//! concurrently; (2) the cart's products and coupon; (3) the transaction that
+//! concurrently (and the shipping zones and tax rates, when the cache has
+//! none); (2) the cart's products and coupon; (3) the transaction that
 //! writes the order and its idempotency record, removes the cart, counts the
 //! coupon and puts the reservation request and the "order received" mail in
 //! the outbox.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::Value;
@@ -17,13 +19,18 @@ use super::lifecycle::{self, Effect};
 use super::views::OrderView;
 use crate::auth::Caller;
 use crate::cart::price_cart;
-use crate::domain::{AddressId, AddressInput, OrderId, OrderStatus, PaymentStatus, ReservationStatus, Timestamp};
+use crate::domain::{
+    AddressId, AddressInput, Destination, OrderId, OrderStatus, PaymentStatus, ReservationStatus, ShippingMethodId,
+    Timestamp,
+};
 use crate::http::form_value::text;
 use crate::http::{ApiError, ErrorCode, Form, Incoming};
+use crate::shipping::{DestinationRules, Quote, Refusal, Shipment, Tax};
 use crate::store::cart::{CartOwner, CartRecord};
 use crate::store::coupons::CouponRecord;
 use crate::store::orders::{
-    IdempotencyRecord, OrderLine, OrderRecord, OrderWrite, PaymentMethod, TimelineEntry, Totals,
+    AppliedTaxRecord, IdempotencyRecord, OrderLine, OrderRecord, OrderWrite, PaymentMethod, ShippingChoiceRecord,
+    TimelineEntry, Totals,
 };
 use crate::store::users::AddressRecord;
 
@@ -40,6 +47,8 @@ pub struct CheckoutRequest {
     /// The shipping address when not given.
     pub billing: Option<AddressChoice>,
     pub payment_method: PaymentMethod,
+    /// The shipping method chosen; without one the cheapest for the address.
+    pub shipping_method: Option<ShippingMethodId>,
     pub idempotency_key: Option<String>,
     /// A digest of the body: the same key with another body is refused.
     pub request_hash: String,
@@ -92,6 +101,7 @@ impl CheckoutRequest {
             "billingAddress",
             "billingAddressId",
             "paymentMethod",
+            "shippingMethodId",
         ]);
         let both = |a: &str, b: &str, form: &Form| form.has(a) && form.has(b);
         for (inline, saved) in [
@@ -130,8 +140,13 @@ impl CheckoutRequest {
             }
             Ok(PaymentMethod { kind, token })
         });
+        let shipping_method = form.optional("shippingMethodId", |v| {
+            ShippingMethodId::parse(&text(v)?).map_err(|e| e.to_string())
+        });
         let idempotency_key = request.idempotency_key()?;
-        let (Some(shipping), Some(billing), Some(payment_method)) = (shipping, billing, payment_method) else {
+        let (Some(shipping), Some(billing), Some(payment_method), Some(shipping_method)) =
+            (shipping, billing, payment_method, shipping_method)
+        else {
             return Err(form.into_error());
         };
         let Some(shipping) = shipping else {
@@ -154,6 +169,7 @@ impl CheckoutRequest {
                 kind: "credit_card".into(),
                 token: None,
             }),
+            shipping_method,
             idempotency_key,
             request_hash: Sha256::digest(canonical.as_bytes())
                 .iter()
@@ -168,6 +184,7 @@ struct Loaded {
     cart: CartRecord,
     replay: Option<IdempotencyRecord>,
     book: Option<Vec<AddressRecord>>,
+    rules: Arc<DestinationRules>,
 }
 
 impl Orders {
@@ -215,6 +232,14 @@ impl Orders {
             }
             return Err(ApiError::new(ErrorCode::InvalidCartOperation, "The cart is empty"));
         }
+        let offer = loaded
+            .rules
+            .offer(
+                Destination::of_address(&shipping_address).as_ref(),
+                request.shipping_method,
+                &self.settings.pricing,
+            )
+            .map_err(|refusal| refused(refusal, &request))?;
         let cart = loaded.cart;
         let ids: Vec<_> = cart.lines.values().map(|l| l.product_id).collect();
         let reads = self
@@ -227,13 +252,14 @@ impl Orders {
             &cart,
             &products,
             reads.coupon.as_ref().map(|c| (c, reads.coupon_uses)),
-            &self.settings,
+            (&self.settings, &offer),
             now,
         );
         validate(&priced)?;
+        let quote = offer.cheapest(priced.summary.subtotal, priced.summary.discount);
         let order = self.order_record(
             caller,
-            &priced,
+            (&priced, &quote),
             &products,
             (shipping_address, billing_address),
             &request,
@@ -247,6 +273,9 @@ impl Orders {
             Some(record) => Ok((self.replay(&record, &request).await?, false)),
             None => {
                 tracing::info!(orderId = %order.order_id, total = %order.totals.total, "order placed");
+                crate::metrics::count(crate::metrics::Metric::OrdersPlaced)
+                    .order(order.order_id)
+                    .emit();
                 Ok((OrderView::from(&order), true))
             }
         }
@@ -263,7 +292,7 @@ impl Orders {
     ) -> Result<Loaded, ApiError> {
         let needs_book = matches!(request.shipping, AddressChoice::Saved(_))
             || matches!(request.billing, Some(AddressChoice::Saved(_)));
-        let (cart, replay, book) = futures::try_join!(
+        let (cart, replay, book, rules) = futures::try_join!(
             async { Ok::<_, ApiError>(self.store.cart(owner, now).await?) },
             self.committed_replay(caller, request, now),
             async {
@@ -273,15 +302,21 @@ impl Orders {
                     Ok(None)
                 }
             },
+            self.rules.current(),
         )?;
-        Ok(Loaded { cart, replay, book })
+        Ok(Loaded {
+            cart,
+            replay,
+            book,
+            rules,
+        })
     }
 
     /// The new order, priced: pending, its stock not yet held.
     fn order_record(
         &self,
         caller: &Caller,
-        priced: &crate::cart::CartView,
+        (priced, quote): (&crate::cart::CartView, &Quote<'_>),
         products: &HashMap<crate::domain::ProductId, crate::store::products::ProductRecord>,
         (shipping_address, billing_address): (AddressInput, AddressInput),
         request: &CheckoutRequest,
@@ -322,6 +357,34 @@ impl Orders {
             coupon_code: priced.coupon.as_ref().map(|c| c.code.clone()),
             shipping_address,
             billing_address,
+            shipping_method: match quote.shipment {
+                Shipment::Method { zone, method } => Some(ShippingChoiceRecord {
+                    method_id: method.method_id,
+                    name: method.name.clone(),
+                    zone_id: zone.zone_id,
+                    price: quote.summary.shipping,
+                    min_days: method.min_days,
+                    max_days: method.max_days,
+                }),
+                Shipment::Flat(_) => None,
+            },
+            tax: match quote.tax {
+                Tax::Rate(rate) => Some(AppliedTaxRecord {
+                    rate_id: Some(rate.rate_id),
+                    name: Some(rate.name.clone()),
+                    rate_bps: rate.rate_bps,
+                    applies_to_shipping: rate.applies_to_shipping,
+                    amount: quote.summary.tax,
+                }),
+                Tax::Exempt => Some(AppliedTaxRecord {
+                    rate_id: None,
+                    name: None,
+                    rate_bps: 0,
+                    applies_to_shipping: false,
+                    amount: quote.summary.tax,
+                }),
+                Tax::Flat(_) => None,
+            },
             payment_method: request.payment_method.clone(),
             tracking: None,
             timeline: vec![TimelineEntry {
@@ -331,7 +394,7 @@ impl Orders {
             }],
             cancel_reason: None,
             payment: None,
-            estimated_delivery: now.plus_seconds(self.settings.delivery_days * 24 * 3600),
+            estimated_delivery: now.plus_seconds(delivery_days(quote, self.settings.delivery_days) * 24 * 3600),
             created_at: now,
             updated_at: now,
             version: 1,
@@ -404,6 +467,7 @@ impl Orders {
             }
             if error.is_conflict() && attempt < CONFLICT_ATTEMPTS {
                 attempt += 1;
+                crate::metrics::count(crate::metrics::Metric::CheckoutConflictsRetried).emit();
                 tokio::time::sleep(backoff(attempt)).await;
                 continue;
             }
@@ -434,6 +498,37 @@ fn resolve_addresses(
         None => shipping.clone(),
     };
     Ok((shipping, billing))
+}
+
+/// Days until delivery at the latest: the method's estimate, else the configured one.
+fn delivery_days(quote: &Quote<'_>, configured: i64) -> i64 {
+    match quote.shipment {
+        Shipment::Method { method, .. } => i64::from(method.max_days),
+        Shipment::Flat(_) => configured,
+    }
+}
+
+/// The 400 for an order that cannot ship as asked, naming the field at fault.
+fn refused(refusal: Refusal, request: &CheckoutRequest) -> ApiError {
+    let address = match request.shipping {
+        AddressChoice::Inline(_) => "shippingAddress",
+        AddressChoice::Saved(_) => "shippingAddressId",
+    };
+    match refusal {
+        Refusal::UnknownCountry => ApiError::invalid_field(
+            address,
+            "country must be an ISO 3166-1 country code such as US or USA to find its shipping and tax",
+        ),
+        Refusal::NotServed => ApiError::invalid_field(address, "is not a destination the shop ships to"),
+        Refusal::MethodNotOffered => ApiError::invalid_field(
+            "shippingMethodId",
+            "is not a shipping method for this address (see GET /api/v1/cart/shipping-options)",
+        ),
+        Refusal::NoMethods => ApiError::invalid_field(
+            "shippingMethodId",
+            "cannot be chosen: the shop charges one flat shipping fee",
+        ),
+    }
 }
 
 /// Every line can be sold in the quantity asked, and the coupon applies.

@@ -19,9 +19,11 @@ use std::collections::BTreeMap;
 use lifecycle::{Effect, Event, Refusal, Transition};
 
 use crate::config::CommerceSettings;
-use crate::domain::{OrderId, Timestamp};
+use crate::domain::{OrderId, OrderStatus, PaymentStatus, ReservationStatus, Timestamp};
 use crate::http::ApiError;
+use crate::metrics::{self, Metric};
 use crate::outbox::Outbox;
+use crate::shipping::RulesCache;
 use crate::store::orders::{OrderRecord, OrderWrite, OrderWrites, StockMove, StockQuantities};
 use crate::store::table::TxError;
 use crate::store::{Store, StoreError};
@@ -32,6 +34,8 @@ pub struct Orders {
     pub store: Store,
     pub settings: CommerceSettings,
     pub outbox: Outbox,
+    /// Shipping zones and tax rates, for checkout.
+    rules: RulesCache,
 }
 
 /// What applying an event to an order came to.
@@ -112,6 +116,7 @@ impl Orders {
             store: Store::new(clients.dynamodb.clone(), &config.table_name),
             settings: config.commerce.clone(),
             outbox: Outbox::from_config(config, clients),
+            rules: RulesCache::from_config(config, clients),
         }
     }
 
@@ -138,7 +143,18 @@ impl Orders {
             let event = if out_of_stock { Event::OutOfStock } else { event(&order) };
             let transition = match lifecycle::decide(&order, &event, now) {
                 Ok(Some(transition)) => transition,
-                Ok(None) => return Ok(Applied::Unchanged(order)),
+                Ok(None) => {
+                    let applied_before = event.stripe_event().is_some_and(|id| {
+                        order
+                            .payment
+                            .as_ref()
+                            .is_some_and(|p| p.applied_events.iter().any(|e| e == id))
+                    });
+                    if applied_before {
+                        metrics::count(Metric::DuplicateWebhooks).order(order.order_id).emit();
+                    }
+                    return Ok(Applied::Unchanged(order));
+                }
                 Err(refusal) => {
                     return Err(ApplyError::Refused {
                         refusal,
@@ -157,6 +173,7 @@ impl Orders {
                     version = transition.order.version,
                     "order changed"
                 );
+                measure(&event, &order, &transition.order);
                 return Ok(Applied::Changed(transition));
             };
             match error {
@@ -238,4 +255,48 @@ impl Orders {
 
 fn not_found() -> ApiError {
     ApiError::not_found("Order")
+}
+
+/// The business metrics of one change of an order: a cancellation (by
+/// reason), stock held, a payment taken or failed, money refunded.
+fn measure(event: &Event, before: &OrderRecord, after: &OrderRecord) {
+    let id = after.order_id;
+    if after.status == OrderStatus::Cancelled && before.status != OrderStatus::Cancelled {
+        let reason = match event {
+            Event::OutOfStock => "out_of_stock",
+            Event::HoldExpired { .. } => "expired",
+            Event::Cancel {
+                by: lifecycle::Actor::Admin,
+                ..
+            } => "admin",
+            Event::Cancel {
+                by: lifecycle::Actor::Customer,
+                ..
+            } => "customer",
+            _ => "system",
+        };
+        metrics::count(Metric::OrdersCancelled)
+            .dimension("reason", reason)
+            .order(id)
+            .emit();
+    }
+    if after.reservation == ReservationStatus::Reserved && before.reservation != ReservationStatus::Reserved {
+        metrics::count(Metric::ReservationsHeld).order(id).emit();
+    }
+    if after.payment_status == PaymentStatus::Paid
+        && before.payment_status != PaymentStatus::Paid
+        && matches!(event, Event::PaymentSucceeded { .. })
+    {
+        metrics::count(Metric::PaymentsSucceeded).order(id).emit();
+    }
+    if matches!(event, Event::PaymentFailed { .. }) {
+        metrics::count(Metric::PaymentsFailed).order(id).emit();
+    }
+    let refunded = after.refunded() - before.refunded();
+    if refunded > crate::domain::Money::ZERO {
+        metrics::count(Metric::Refunds)
+            .and(Metric::RefundedAmount, refunded.cents() as f64 / 100.0)
+            .order(id)
+            .emit();
+    }
 }

@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use super::lifecycle::Event;
 use super::{Applied, ApplyError, Orders};
-use crate::domain::Timestamp;
+use crate::domain::{OrderStatus, ReservationStatus, Timestamp};
 use crate::messages::{InventoryAction, InventoryMessage};
 use crate::store::StoreError;
 
@@ -18,7 +18,13 @@ pub struct SweepReport {
     pub expired: usize,
     /// Outbox messages whose delivery from the table's stream had failed, sent again.
     pub redriven: usize,
+    /// Pending orders stuck for [`OVERDUE_AFTER_SECS`] or more (see [`Orders::sweep`]).
+    pub overdue: usize,
 }
+
+/// How long a pending order may wait for its reservation, or stay held past
+/// its expiry, before the sweeper counts it as stuck.
+pub const OVERDUE_AFTER_SECS: i64 = 300;
 
 /// The outcome of handling one message or step.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -84,7 +90,43 @@ impl Orders {
         let age = i64::try_from(self.settings.redrive_after.as_secs()).unwrap_or(120);
         let delivery = self.outbox.redrive(now, age).await?;
         report.redriven = delivery.sent;
-        tracing::info!(expired = report.expired, redriven = report.redriven, "sweep done");
+        report.overdue = self.overdue(now).await?;
+        crate::metrics::value(crate::metrics::Metric::OrdersOverdue, report.overdue as f64)
+            .and(crate::metrics::Metric::OutboxBacklog, report.redriven as f64)
+            .emit();
+        tracing::info!(
+            expired = report.expired,
+            redriven = report.redriven,
+            overdue = report.overdue,
+            "sweep done"
+        );
         Ok(report)
+    }
+
+    /// Pending orders of the last day that are stuck: their stock still not
+    /// looked at [`OVERDUE_AFTER_SECS`] after checkout (the inventory queue is
+    /// not being consumed), or still held that long after their hold expired
+    /// (the sweeper cannot release it).
+    async fn overdue(&self, now: Timestamp) -> Result<usize, StoreError> {
+        let bound = |at: i64| {
+            let millis = u64::try_from(at.max(0)).unwrap_or(0) * 1000;
+            format!(
+                "{}_{}",
+                crate::domain::OrderId::PREFIX,
+                ulid::Ulid::from_parts(millis, 0)
+            )
+        };
+        let range = (bound(now.unix() - 24 * 3600), bound(now.unix() - OVERDUE_AFTER_SECS));
+        let pending = self.store.orders_created(OrderStatus::Pending, range).await?;
+        Ok(pending
+            .iter()
+            .filter(|order| match order.reservation {
+                ReservationStatus::Pending => true,
+                ReservationStatus::Reserved => order
+                    .reservation_expires_at
+                    .is_some_and(|expiry| expiry < now.unix() - OVERDUE_AFTER_SECS),
+                _ => false,
+            })
+            .count())
     }
 }

@@ -89,6 +89,20 @@ const PAYMENTS_EVENTS: [(&str, &str); 8] = events![
     "admin-api-daily-analytics.json",
 ];
 
+const SHIPPING_EVENTS: [(&str, &str); 11] = events![
+    "admin-api-create-shipping-zone.json",
+    "admin-api-list-shipping-zones.json",
+    "admin-api-get-shipping-zone.json",
+    "admin-api-update-shipping-zone.json",
+    "admin-api-create-tax-rate.json",
+    "admin-api-list-tax-rates.json",
+    "admin-api-get-tax-rate.json",
+    "admin-api-update-tax-rate.json",
+    "cart-api-shipping-options.json",
+    "admin-api-delete-tax-rate.json",
+    "admin-api-delete-shipping-zone.json",
+];
+
 const WORKER_EVENTS: [(&str, &str); 6] = events![
     "inventory-reservation-sqs.json",
     "order-sweeper-schedule.json",
@@ -115,6 +129,7 @@ fn every_event_file_is_covered() {
         .chain(&CATALOG_API_EVENTS)
         .chain(&COMMERCE_EVENTS)
         .chain(&PAYMENTS_EVENTS)
+        .chain(&SHIPPING_EVENTS)
         .chain(&WORKER_EVENTS)
         .map(|(name, _)| (*name).to_owned())
         .collect();
@@ -129,6 +144,7 @@ async fn invoke(app: &TestApp, name: &str, substitutions: &[(&str, &str)]) -> (u
         .chain(&CATALOG_API_EVENTS)
         .chain(&COMMERCE_EVENTS)
         .chain(&PAYMENTS_EVENTS)
+        .chain(&SHIPPING_EVENTS)
         .find(|(file, _)| *file == name)
         .unwrap();
     let mut text = (*raw).to_owned();
@@ -593,7 +609,7 @@ async fn each_cart_orders_and_admin_event_gets_its_documented_status() {
         .unwrap();
     assert_eq!(
         report,
-        serde_json::json!({"expired": 0, "redriven": 0}),
+        serde_json::json!({"expired": 0, "redriven": 0, "overdue": 0}),
         "order-sweeper-schedule.json"
     );
 }
@@ -739,4 +755,117 @@ async fn the_outbox_stream_event_sends_its_new_outbox_item_and_skips_the_rest() 
     assert_eq!(sent.len(), 1, "{sent:?}");
     assert_eq!(sent[0]["id"], "01JD0000000000000000000009");
     assert_eq!(sent[0]["type"], "welcome");
+}
+
+const SAMPLE_ZONE_ID: &str = "zone_01JD0000000000000000000000";
+const SAMPLE_METHOD_ID: &str = "ship_01JD0000000000000000000000";
+const SAMPLE_RATE_ID: &str = "tax_01JD0000000000000000000000";
+
+#[tokio::test]
+async fn each_shipping_event_gets_its_documented_status() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin(&email("admin")).await;
+    let jane = app.customer(&email("jane")).await;
+    let product = app.product_for_sale(&admin, 99.99, 10).await;
+    app.add_to_cart(&jane, &product, 2).await;
+    let expect = |name: &str, (status, body): (u16, Value), wanted: u16| {
+        assert_eq!(status, wanted, "{name}: {body}");
+        body
+    };
+    let as_admin = [("ACCESS_TOKEN", admin.access_token.as_str())];
+
+    let zone = expect(
+        "create-shipping-zone",
+        invoke(&app, "admin-api-create-shipping-zone.json", &as_admin).await,
+        201,
+    );
+    let zone_id = zone["data"]["zoneId"].as_str().unwrap().to_owned();
+    let standard = zone["data"]["methods"][0]["methodId"].as_str().unwrap().to_owned();
+    let on_zone = [
+        ("ACCESS_TOKEN", admin.access_token.as_str()),
+        (SAMPLE_ZONE_ID, zone_id.as_str()),
+        (SAMPLE_METHOD_ID, standard.as_str()),
+    ];
+    let listed = expect(
+        "list-shipping-zones",
+        invoke(&app, "admin-api-list-shipping-zones.json", &as_admin).await,
+        200,
+    );
+    assert_eq!(listed["data"]["pagination"]["totalItems"], 1);
+    expect(
+        "get-shipping-zone",
+        invoke(&app, "admin-api-get-shipping-zone.json", &on_zone).await,
+        200,
+    );
+    let updated = expect(
+        "update-shipping-zone",
+        invoke(&app, "admin-api-update-shipping-zone.json", &on_zone).await,
+        200,
+    );
+    assert_eq!(
+        updated["data"]["methods"][0]["methodId"],
+        standard.as_str(),
+        "the method kept its id"
+    );
+    assert_eq!(updated["data"]["version"], 2);
+
+    let rate = expect(
+        "create-tax-rate",
+        invoke(&app, "admin-api-create-tax-rate.json", &as_admin).await,
+        201,
+    );
+    let rate_id = rate["data"]["rateId"].as_str().unwrap().to_owned();
+    let on_rate = [
+        ("ACCESS_TOKEN", admin.access_token.as_str()),
+        (SAMPLE_RATE_ID, rate_id.as_str()),
+    ];
+    expect(
+        "list-tax-rates",
+        invoke(&app, "admin-api-list-tax-rates.json", &as_admin).await,
+        200,
+    );
+    expect(
+        "get-tax-rate",
+        invoke(&app, "admin-api-get-tax-rate.json", &on_rate).await,
+        200,
+    );
+    expect(
+        "update-tax-rate",
+        invoke(&app, "admin-api-update-tax-rate.json", &on_rate).await,
+        200,
+    );
+
+    let options = expect(
+        "shipping-options",
+        invoke(
+            &app,
+            "cart-api-shipping-options.json",
+            &[("ACCESS_TOKEN", jane.access_token.as_str())],
+        )
+        .await,
+        200,
+    );
+    let options = &options["data"];
+    assert_eq!(
+        options["options"].as_array().unwrap().len(),
+        1,
+        "the overnight method is inactive: {options}"
+    );
+    assert_eq!(
+        options["options"][0]["price"],
+        serde_json::json!(0.00),
+        "free from 100.00"
+    );
+    assert_eq!(options["tax"]["rateBps"], 875);
+
+    expect(
+        "delete-tax-rate",
+        invoke(&app, "admin-api-delete-tax-rate.json", &on_rate).await,
+        200,
+    );
+    expect(
+        "delete-shipping-zone",
+        invoke(&app, "admin-api-delete-shipping-zone.json", &on_zone).await,
+        200,
+    );
 }
