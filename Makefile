@@ -25,7 +25,9 @@ contract: ## Check openapi.yaml against the running API with schemathesis (CONTR
 
 .PHONY: bench
 bench: ## Benchmark release builds on a private emulator stack (cold start, size, latency, throughput, cost per order, catalog scale) into docs/performance.md; BENCH_ARGS=--smoke runs one iteration
-	@scripts/with-stack.sh cargo run --release --locked -p shop-bench -- all $(BENCH_ARGS)
+	@mkdir -p .local/bench && rm -f .local/bench/functions.log
+	@SHOP_LOG_FILE="$${SHOP_LOG_FILE:-$(CURDIR)/.local/bench/functions.log}" \
+		scripts/with-stack.sh cargo run --release --locked -p shop-bench -- all $(BENCH_ARGS)
 
 soak: ## Hundreds of randomised order sequences, and the queue-outage test with a minute's outage
 	@SOAK_SEQUENCES=$${SOAK_SEQUENCES:-300} FAULT_OUTAGE_SECS=$${FAULT_OUTAGE_SECS:-60} \

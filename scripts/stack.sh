@@ -325,6 +325,7 @@ cmd_start() {
       DYNAMODB_ENDPOINT "http://127.0.0.1:$dynamodb_port" \
       SQS_ENDPOINT "http://127.0.0.1:$moto_port" \
       SECRETSMANAGER_ENDPOINT "http://127.0.0.1:$moto_port" \
+      S3_ENDPOINT "http://127.0.0.1:$moto_port" \
       STRIPE_API_BASE "http://127.0.0.1:$stripe_port" \
       SMTP_HOST 127.0.0.1 \
       SMTP_PORT "$smtp_port" \

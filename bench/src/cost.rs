@@ -43,6 +43,7 @@ enum Meter {
     SqsRequests,
     SecretsCalls,
     Mails,
+    LogBytes,
 }
 
 /// A us-east-1 list price: USD per `per` units of a meter.
@@ -55,7 +56,7 @@ struct Price {
 }
 
 /// The prices used (on-demand DynamoDB, arm64 Lambda, HTTP API, standard SQS queues).
-const PRICES: [Price; 8] = [
+const PRICES: [Price; 9] = [
     Price {
         meter: Meter::ReadUnits,
         what: "DynamoDB read request units (on-demand)",
@@ -111,6 +112,13 @@ const PRICES: [Price; 8] = [
         usd: 0.10,
         per: 1e3,
         unit: "1,000 mails",
+    },
+    Price {
+        meter: Meter::LogBytes,
+        what: "CloudWatch Logs ingestion (the functions' log lines, bytes)",
+        usd: 0.50,
+        per: 1_073_741_824.0,
+        unit: "GB",
     },
 ];
 
@@ -190,6 +198,7 @@ struct Measured {
     orders: usize,
     memory_mb: BTreeMap<String, u64>,
     mails_counted: bool,
+    logs_counted: bool,
 }
 
 /// Measures, and returns the Markdown of the section.
@@ -214,6 +223,7 @@ struct Order<'a> {
     word: String,
     memory_mb: &'a BTreeMap<String, u64>,
     mails_seen: std::cell::Cell<usize>,
+    log_seen: std::cell::Cell<u64>,
 }
 
 async fn measure(
@@ -255,6 +265,7 @@ async fn measure(
         word,
         memory_mb: &memory_mb,
         mails_seen: std::cell::Cell::new(mail_count().unwrap_or(0)),
+        log_seen: std::cell::Cell::new(log_size().unwrap_or(0)),
     };
     let first = order.place().await?;
     let mut total = vec![Usage::default(); PHASES.len()];
@@ -270,6 +281,7 @@ async fn measure(
         orders: options.orders,
         memory_mb,
         mails_counted: mail_count().is_some(),
+        logs_counted: log_size().is_some(),
     })
 }
 
@@ -392,6 +404,7 @@ impl Order<'_> {
         usage.add_to(Meter::SqsRequests, sqs);
         usage.add_to(Meter::SecretsCalls, self.stack.secrets.take().len() as f64);
         usage.add_to(Meter::Mails, self.mails_since() as f64);
+        usage.add_to(Meter::LogBytes, self.log_bytes_since() as f64);
         usage
     }
 
@@ -399,6 +412,13 @@ impl Order<'_> {
     fn mails_since(&self) -> usize {
         let now = mail_count().unwrap_or(0);
         let seen = self.mails_seen.replace(now);
+        now.saturating_sub(seen)
+    }
+
+    /// Bytes the functions logged since the last look.
+    fn log_bytes_since(&self) -> u64 {
+        let now = log_size().unwrap_or(0);
+        let seen = self.log_seen.replace(now);
         now.saturating_sub(seen)
     }
 }
@@ -413,6 +433,12 @@ fn mail_count() -> Option<usize> {
             .filter(|e| e.path().extension().is_some_and(|x| x == "eml"))
             .count(),
     )
+}
+
+/// The size of the functions' log (`SHOP_LOG_FILE`), if they log to a file.
+fn log_size() -> Option<u64> {
+    let path = std::env::var_os("SHOP_LOG_FILE")?;
+    std::fs::metadata(path).ok().map(|m| m.len())
 }
 
 fn is_write(request: &Request) -> bool {
@@ -461,10 +487,16 @@ fn render(measured: &Measured) -> String {
     for price in &PRICES {
         let amount = order.get(price.meter);
         let usd = amount * price.usd / price.per;
-        let shown = if price.meter == Meter::Mails && !measured.mails_counted {
-            "not counted".to_owned()
-        } else {
-            figure(Some(amount), if price.meter == Meter::LambdaGbSeconds { 4 } else { 2 })
+        let counted = match price.meter {
+            Meter::Mails => measured.mails_counted,
+            Meter::LogBytes => measured.logs_counted,
+            _ => true,
+        };
+        let shown = match price.meter {
+            _ if !counted => "not counted".to_owned(),
+            Meter::LambdaGbSeconds => figure(Some(amount), 4),
+            Meter::LogBytes => figure(Some(amount), 0),
+            _ => figure(Some(amount), 2),
         };
         bill.row(vec![
             price.what.to_owned(),
@@ -552,9 +584,11 @@ fn render(measured: &Measured) -> String {
          - **Secrets Manager**: the functions' calls; they fetch a secret once per execution environment, so \
          warm functions make none.\n\
          - **Mails**: the messages the SMTP sink received, priced as SES outbound mail.\n\
-         - Not included: DynamoDB Streams reads (free for Lambda triggers), storage (table, secrets at $0.40 \
-         per secret-month), CloudWatch Logs and X-Ray, data transfer, Lambda's billed init phase on cold starts, \
-         and Stripe's own fees.\n\
+         - **CloudWatch Logs**: the bytes the functions' log lines (JSON logs at `info`, and the metrics they \
+         emit as log lines) added to their log file; Lambda's own START, END and REPORT lines come on top.\n\
+         - Not included: DynamoDB Streams reads (free for Lambda triggers), storage (table, logs, secrets at \
+         $0.40 per secret-month), custom metrics and alarms (billed per metric and month, not per order), X-Ray, \
+         data transfer, Lambda's billed init phase on cold starts, and Stripe's own fees.\n\
          - Prices: us-east-1 list prices, USD, without free tiers (the **price** column).\n",
         orders = measured.orders,
         first_secrets = first.get(Meter::SecretsCalls),

@@ -36,6 +36,9 @@ commands:
                  --iterations N    calls per route and size (default 20)
   all          every part above, in this order, with its defaults (and --arm64)
 
+The functions of parts 3 to 6 log to the file SHOP_LOG_FILE names (make bench
+uses .local/bench/functions.log), or to stdout.
+
 options of every command:
   --smoke      one iteration of everything (1 run, no callgrind, 1 customer, 1 order,
                100 products), for CI; prints the sections but leaves
@@ -91,13 +94,19 @@ impl Part {
         }
     }
 
-    /// The two process-level parts run on one thread, as before (their stub
-    /// and timings do not need more); the parts that run the whole stack
-    /// in-process get a worker per core, as concurrent customers need.
+    /// Whether it runs the functions in this process rather than their binaries.
+    fn in_process(&self) -> bool {
+        !matches!(self, Part::ColdStart(_) | Part::Size(_))
+    }
+
+    /// The two process-level parts run on one thread (their stub and timings
+    /// need no more); the parts that run the whole stack in-process get a
+    /// worker per core, as concurrent customers need.
     fn runtime(&self) -> std::io::Result<tokio::runtime::Runtime> {
-        match self {
-            Part::ColdStart(_) | Part::Size(_) => tokio::runtime::Builder::new_current_thread().enable_all().build(),
-            _ => tokio::runtime::Builder::new_multi_thread().enable_all().build(),
+        if self.in_process() {
+            tokio::runtime::Builder::new_multi_thread().enable_all().build()
+        } else {
+            tokio::runtime::Builder::new_current_thread().enable_all().build()
         }
     }
 
@@ -148,6 +157,14 @@ fn run(mut argv: Vec<String>) -> Result<(), BoxError> {
         other => return Err(format!("unknown command {other:?}\n\n{USAGE}").into()),
     };
     args.finish()?;
+    if parts.iter().any(Part::in_process) {
+        // The functions log as they do in Lambda: JSON lines and metrics, to
+        // SHOP_LOG_FILE when it is set (`make bench` sets it), else to stdout.
+        if std::env::var_os("SHOP_LOG_FILE").is_none() {
+            eprintln!("shop-bench: SHOP_LOG_FILE is not set: the functions' log lines go to stdout");
+        }
+        shop::logging::init();
+    }
     let total = parts.len();
     for (index, part) in parts.iter().enumerate() {
         let (section, title) = part.section();

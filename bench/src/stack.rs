@@ -41,8 +41,6 @@ pub struct Invocation {
     pub function: String,
     pub trigger: Trigger,
     pub duration: Duration,
-    /// Messages or stream records in the batch (0 for HTTP).
-    pub records: usize,
 }
 
 /// An HTTP answer as a client reads it.
@@ -116,6 +114,7 @@ impl LocalStack {
             secrets: aws_sdk_secretsmanager::Client::from_conf(
                 plain.secrets.config().to_builder().interceptor(secrets.clone()).build(),
             ),
+            ..plain.clone()
         };
         let template = Template::load(&Template::default_path())?;
         let prefix = format!("{PREFIX}-{part}-{}", ulid::Ulid::new().to_string().to_lowercase());
@@ -188,17 +187,16 @@ impl LocalStack {
         let started = Instant::now();
         let response = self.gateway.dispatch(call).await;
         if let Some(function) = function {
-            self.record(function, Trigger::Http, started.elapsed(), 0);
+            self.record(function, Trigger::Http, started.elapsed());
         }
         response
     }
 
-    fn record(&self, function: String, trigger: Trigger, duration: Duration, records: usize) {
+    fn record(&self, function: String, trigger: Trigger, duration: Duration) {
         let invocation = Invocation {
             function,
             trigger,
             duration,
-            records,
         };
         self.invocations
             .lock()
@@ -241,9 +239,9 @@ impl LocalStack {
                 let handler: SqsHandler = Arc::new(move |event| {
                     let (stack, binary) = (stack.clone(), binary.clone());
                     Box::pin(async move {
-                        let (records, started) = (event.records.len(), Instant::now());
+                        let started = Instant::now();
                         let answer = stack.gateway.functions.call_sqs(&binary, event).await;
-                        stack.record(binary, Trigger::Queue, started.elapsed(), records);
+                        stack.record(binary, Trigger::Queue, started.elapsed());
                         answer
                     })
                 });
@@ -262,9 +260,9 @@ impl LocalStack {
                 let handler: StreamHandler = Arc::new(move |event| {
                     let (stack, binary) = (stack.clone(), binary.clone());
                     Box::pin(async move {
-                        let (records, started) = (event.records.len(), Instant::now());
+                        let started = Instant::now();
                         let answer = stack.gateway.functions.call_stream(&binary, event).await;
-                        stack.record(binary, Trigger::Stream, started.elapsed(), records);
+                        stack.record(binary, Trigger::Stream, started.elapsed());
                         answer
                     })
                 });

@@ -137,6 +137,7 @@ impl Functions {
             .sqs("inventory-reservation", inventory_reservation::App::new)?
             .sqs("order-fulfillment", order_fulfillment::App::new)?
             .sqs("notifications", notifications::App::new)?
+            .sqs("catalog-importer", catalog_importer::App::new)?
             .job("order-sweeper", order_sweeper::App::new)?
             .job("daily-report", daily_report::App::new)?
             .stream("outbox-dispatcher", outbox_dispatcher::App::new)?;

@@ -14,6 +14,10 @@ commands:
   provision      create the table, queues and secrets, then exit (--prefix NAME)
   job NAME       run one scheduled function now and print its result (e.g. order-sweeper)
   seed           load the demo catalog and the demo accounts (idempotent; --prefix NAME)
+  import FILE    import a catalog CSV into the dev stack (created or updated by SKU;
+                 prints the report; --prefix NAME)
+  export         the whole catalog as CSV on stdout (--out FILE to write a file;
+                 local/demo-catalog.csv is the demo catalog's)
   env FUNCTION   print the function's resolved environment as `export` lines
                  (for `cargo lambda watch`; --prefix NAME)
   logs           the functions' log, readable (--order ID or --request ID for one
@@ -61,6 +65,8 @@ async fn main() {
         "create-admin" => create_admin(&args).await,
         "env" => print_env(&args).await,
         "seed" => seed(&args).await,
+        "import" => import(&args).await,
+        "export" => export(&args).await,
         "job" => job(&args).await,
         "logs" => logs(&args),
         "metrics" => metrics(&args),
@@ -171,6 +177,122 @@ async fn seed(args: &Args) -> Result<(), BoxError> {
         shop_local::seed::CUSTOMER_EMAIL,
         shop_local::seed::CUSTOMER_PASSWORD
     );
+    Ok(())
+}
+
+/// The admin-api's import service on the dev stack, and the local operator as its caller.
+async fn imports(args: &Args) -> Result<(shop::imports::Imports, shop::auth::Caller), BoxError> {
+    let stack = provision(args).await?;
+    let clients = AwsClients::new(&stack.endpoints).await;
+    let function = stack.function("admin-api").ok_or("template.yaml has no admin-api")?;
+    let imports = shop::imports::Imports::from_config(&stack.config(function)?, &clients);
+    // Stock changes an import makes are recorded as this operator's.
+    let caller = shop::auth::Caller {
+        user_id: shop::domain::UserId::generate(),
+        email: Email::parse("operator@shop.local")?,
+        role: shop::domain::Role::Admin,
+    };
+    Ok((imports, caller))
+}
+
+async fn import(args: &Args) -> Result<(), BoxError> {
+    let path = args
+        .0
+        .first()
+        .filter(|a| !a.starts_with("--"))
+        .ok_or_else(|| format!("import needs a CSV file\n\n{USAGE}"))?;
+    let body = std::fs::read(path).map_err(|e| format!("{path}: {e}"))?;
+    let (imports, caller) = imports(args).await?;
+    let filename = std::path::Path::new(path)
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned());
+    let (mut report, finished) = imports
+        .import_file(&caller, filename, &body)
+        .await
+        .map_err(|e| format!("{}: {}", e.message, e.details.unwrap_or_default()))?;
+    if !finished {
+        // A large file: apply it here (the dev server's importer may share the
+        // work; the import's lease keeps them from doing the same products).
+        let message = shop::imports::ImportMessage {
+            import_id: report.import.import_id,
+        };
+        loop {
+            if let Err(err) = imports.run(&message).await {
+                eprintln!("shop-local: {}; trying again", err.message);
+                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+            }
+            let page = shop::pagination::PageRequest { page: 1, limit: 100 };
+            report = imports
+                .report(&caller, message.import_id, page)
+                .await
+                .map_err(|e| e.message)?;
+            if matches!(
+                report.import.status,
+                shop::store::imports::ImportStatus::Completed | shop::store::imports::ImportStatus::Failed
+            ) {
+                break;
+            }
+        }
+    }
+    let import = &report.import;
+    println!(
+        "import {}: {:?}; {} rows, {} created, {} updated, {} unchanged, {} failed",
+        import.import_id,
+        import.status,
+        import.rows_done,
+        import.created,
+        import.updated,
+        import.unchanged,
+        import.failed
+    );
+    if let Some(failure) = &import.failure {
+        println!(
+            "  the file: row {} {}: {}",
+            failure.row,
+            failure.column.as_deref().unwrap_or(""),
+            failure.reason
+        );
+    }
+    for issue in &report.errors {
+        println!(
+            "  row {} {}: {}",
+            issue.row,
+            issue.column.as_deref().unwrap_or(""),
+            issue.reason
+        );
+    }
+    if report.pagination.total_items > report.errors.len() as u64 {
+        println!(
+            "  … {} rows with errors in all: GET /api/v1/admin/imports/{}",
+            report.pagination.total_items, import.import_id
+        );
+    }
+    Ok(())
+}
+
+async fn export(args: &Args) -> Result<(), BoxError> {
+    let (imports, caller) = imports(args).await?;
+    let page = imports
+        .export(&caller, shop::imports::EXPORT_MAX_PAGE, None)
+        .await
+        .map_err(|e| e.message)?;
+    if page.next_cursor.is_some() {
+        return Err(format!(
+            "the catalog has more than {} products: page through GET /api/v1/admin/products/export",
+            shop::imports::EXPORT_MAX_PAGE
+        )
+        .into());
+    }
+    match args.value("--out") {
+        Some(path) => {
+            std::fs::write(&path, &page.csv)?;
+            eprintln!("{} products written to {path}", page.products);
+        }
+        None => {
+            use std::io::Write;
+            std::io::stdout().write_all(&page.csv)?;
+        }
+    }
     Ok(())
 }
 

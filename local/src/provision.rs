@@ -28,6 +28,8 @@ pub struct Stack {
     pub queue_urls: BTreeMap<String, String>,
     /// Logical id → secret name.
     pub secret_ids: BTreeMap<String, String>,
+    /// Logical id → bucket name.
+    pub bucket_names: BTreeMap<String, String>,
     pub parameters: BTreeMap<String, String>,
     pub endpoints: Endpoints,
 }
@@ -55,6 +57,20 @@ pub fn local_parameters(template: &Template) -> BTreeMap<String, String> {
     parameters
 }
 
+/// An S3 bucket name: lower case, at most 63 characters.
+fn bucket_name(prefix: &str, logical_id: &str) -> String {
+    let name: String = format!("{prefix}-{logical_id}")
+        .to_lowercase()
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '-' })
+        .collect();
+    name.chars()
+        .take(63)
+        .collect::<String>()
+        .trim_end_matches('-')
+        .to_owned()
+}
+
 /// A client of the table's stream (DynamoDB Local serves it on its own port).
 pub async fn streams_client(endpoints: &Endpoints) -> aws_sdk_dynamodbstreams::Client {
     let shared = aws_config::load_from_env().await;
@@ -73,6 +89,7 @@ pub fn endpoints_from_env() -> Endpoints {
         sqs: read("SQS_ENDPOINT"),
         secrets_manager: read("SECRETSMANAGER_ENDPOINT"),
         stripe: read("STRIPE_API_BASE"),
+        s3: read("S3_ENDPOINT"),
     }
 }
 
@@ -159,6 +176,7 @@ impl Stack {
             table_name,
             queue_urls,
             secret_ids: BTreeMap::new(),
+            bucket_names: BTreeMap::new(),
             parameters,
             endpoints,
         };
@@ -186,6 +204,20 @@ impl Stack {
                 }
             }
             stack.secret_ids.insert(secret.logical_id.clone(), name);
+        }
+        let s3 = clients.s3();
+        for bucket in stack.template.buckets.clone() {
+            let name = bucket_name(prefix, &bucket);
+            let created = s3.create_bucket().bucket(&name).send().await;
+            if let Err(err) = created {
+                let exists = err
+                    .as_service_error()
+                    .is_some_and(|e| e.is_bucket_already_owned_by_you() || e.is_bucket_already_exists());
+                if !exists {
+                    return Err(err.into());
+                }
+            }
+            stack.bucket_names.insert(bucket, name);
         }
         Ok(stack)
     }
@@ -221,6 +253,9 @@ impl Stack {
         if let Some(id) = self.secret_ids.get(name) {
             return Ok(id.clone());
         }
+        if let Some(bucket) = self.bucket_names.get(name) {
+            return Ok(bucket.clone());
+        }
         if let Some(value) = self.parameters.get(name) {
             return Ok(value.clone());
         }
@@ -255,6 +290,7 @@ impl Stack {
             ("SQS_ENDPOINT", &self.endpoints.sqs),
             ("SECRETSMANAGER_ENDPOINT", &self.endpoints.secrets_manager),
             ("STRIPE_API_BASE", &self.endpoints.stripe),
+            ("S3_ENDPOINT", &self.endpoints.s3),
         ];
         for (name, value) in overrides {
             if let Some(value) = value {

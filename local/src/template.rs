@@ -173,6 +173,8 @@ pub struct Template {
     pub table: TableDef,
     pub queues: Vec<QueueDef>,
     pub secrets: Vec<SecretDef>,
+    /// Logical ids of the S3 buckets.
+    pub buckets: Vec<String>,
     pub functions: Vec<FunctionDef>,
     pub cors: Cors,
 }
@@ -292,6 +294,7 @@ impl Template {
         let mut table = None;
         let mut queues = Vec::new();
         let mut secrets = Vec::new();
+        let mut buckets = Vec::new();
         let mut functions = Vec::new();
         let mut cors = Cors::default();
         for (id, resource) in resources {
@@ -325,6 +328,7 @@ impl Template {
                         value,
                     });
                 }
+                Some("AWS::S3::Bucket") => buckets.push(id.to_owned()),
                 Some("AWS::Serverless::HttpApi") => {
                     if let Some(configuration) = get(&properties, "CorsConfiguration") {
                         cors = Cors::read(configuration)?;
@@ -342,6 +346,7 @@ impl Template {
             table,
             queues,
             secrets,
+            buckets,
             functions,
             cors,
         })

@@ -8,6 +8,9 @@ pub struct AwsClients {
     pub dynamodb: aws_sdk_dynamodb::Client,
     pub sqs: aws_sdk_sqs::Client,
     pub secrets: aws_sdk_secretsmanager::Client,
+    /// What the clients were built from, for the clients only some functions build.
+    pub shared: aws_config::SdkConfig,
+    pub endpoints: Endpoints,
 }
 
 impl AwsClients {
@@ -35,7 +38,19 @@ impl AwsClients {
             dynamodb: aws_sdk_dynamodb::Client::from_conf(dynamodb.build()),
             sqs: aws_sdk_sqs::Client::from_conf(sqs.build()),
             secrets: aws_sdk_secretsmanager::Client::from_conf(secrets.build()),
+            shared: shared.clone(),
+            endpoints: endpoints.clone(),
         }
+    }
+
+    /// An S3 client (path-style addressing when pointed at an emulator).
+    #[cfg(feature = "imports")]
+    pub fn s3(&self) -> aws_sdk_s3::Client {
+        let mut s3 = aws_sdk_s3::config::Builder::from(&self.shared);
+        if let Some(url) = &self.endpoints.s3 {
+            s3 = s3.endpoint_url(url).force_path_style(true);
+        }
+        aws_sdk_s3::Client::from_conf(s3.build())
     }
 }
 

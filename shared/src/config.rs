@@ -20,6 +20,7 @@ pub struct Endpoints {
     pub sqs: Option<String>,
     pub secrets_manager: Option<String>,
     pub stripe: Option<String>,
+    pub s3: Option<String>,
 }
 
 impl fmt::Debug for Endpoints {
@@ -29,6 +30,7 @@ impl fmt::Debug for Endpoints {
             .field("sqs", &self.sqs)
             .field("secrets_manager", &self.secrets_manager)
             .field("stripe", &self.stripe)
+            .field("s3", &self.s3)
             .finish()
     }
 }
@@ -124,6 +126,28 @@ pub struct Config {
     pub stage: String,
     pub catalog: CatalogSettings,
     pub commerce: CommerceSettings,
+    pub imports: ImportSettings,
+}
+
+impl Default for ImportSettings {
+    fn default() -> Self {
+        Self {
+            bucket: None,
+            queue_url: None,
+            run_budget: std::time::Duration::from_secs(600),
+        }
+    }
+}
+
+/// Where catalog import files wait (S3) and the queue of the importer. Only
+/// `admin-api` and `catalog-importer` use them; elsewhere they may be unset.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportSettings {
+    pub bucket: Option<String>,
+    pub queue_url: Option<String>,
+    /// How long one importer run applies products before it hands the rest
+    /// of the file to a continuation message (well inside the function's timeout).
+    pub run_budget: std::time::Duration,
 }
 
 impl Config {
@@ -172,6 +196,20 @@ impl Config {
                 sqs: optional("SQS_ENDPOINT"),
                 secrets_manager: optional("SECRETSMANAGER_ENDPOINT"),
                 stripe: optional("STRIPE_API_BASE"),
+                s3: optional("S3_ENDPOINT"),
+            },
+            imports: ImportSettings {
+                bucket: optional("IMPORTS_BUCKET"),
+                queue_url: optional("IMPORTS_QUEUE_URL"),
+                run_budget: match optional("IMPORT_RUN_SECONDS") {
+                    Some(text) => {
+                        std::time::Duration::from_secs(text.trim().parse().map_err(|_| ConfigError::Invalid {
+                            name: "IMPORT_RUN_SECONDS",
+                            reason: format!("{text:?} is not a number of seconds"),
+                        })?)
+                    }
+                    None => ImportSettings::default().run_budget,
+                },
             },
             stage: optional("STAGE").unwrap_or_else(|| "dev".to_owned()),
             commerce: commerce(&optional)?,

@@ -14,6 +14,8 @@ pub mod coupons;
 pub mod domain;
 pub mod email;
 pub mod http;
+#[cfg(feature = "imports")]
+pub mod imports;
 pub mod lambda;
 pub mod logging;
 pub mod messages;

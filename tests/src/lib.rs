@@ -130,10 +130,18 @@ async fn send(gateway: &Gateway, call: HttpCall) -> (TestResponse, bool) {
     let response = gateway.dispatch(call).await;
     let (parts, body) = response.into_parts();
     let bytes = http_body_util::BodyExt::collect(body).await.unwrap().to_bytes();
+    let json = parts
+        .headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .is_none_or(|t| t.starts_with("application/json"));
     let body = if bytes.is_empty() {
         Value::Null
-    } else {
+    } else if json {
         serde_json::from_slice(&bytes).expect("a JSON response")
+    } else {
+        // A file (a CSV export): its text.
+        Value::String(String::from_utf8_lossy(&bytes).into_owned())
     };
     let response = TestResponse {
         status: parts.status.as_u16(),
@@ -495,6 +503,7 @@ impl TestApp {
             ("InventoryReservationQueue", "inventory-reservation"),
             ("OrderFulfillmentQueue", "order-fulfillment"),
             ("NotificationsQueue", "notifications"),
+            ("ImportsQueue", "catalog-importer"),
         ] {
             delivered += self.run_consumer(queue, function).await.received;
         }

@@ -1,10 +1,12 @@
 //! The catalog service: what `catalog-api` does behind its thin handlers.
 
 pub mod categories;
+pub mod import;
 pub mod listing;
 pub mod products;
 pub mod reviews;
 pub mod search;
+pub mod sheet;
 pub mod stock;
 pub mod views;
 pub mod wishlist;

@@ -16,8 +16,8 @@ use crate::store::TxError;
 use crate::store::products::{ProductContent, ProductRecord, ProductWrite, VariantRecord};
 use crate::store::stock::StockChangeRecord;
 
-const MAX_IMAGES: usize = 10;
-const MAX_TAGS: usize = 20;
+pub(crate) const MAX_IMAGES: usize = 10;
+pub(crate) const MAX_TAGS: usize = 20;
 const MAX_SPECIFICATIONS: usize = 50;
 /// A transaction holds at most 100 items; markers and records of a product stay well under it.
 pub const MAX_VARIANTS: usize = 40;
@@ -643,7 +643,7 @@ impl Catalog {
 }
 
 /// Applies the content fields the draft carries (variants and stock are handled apart).
-fn apply_draft(content: &mut ProductContent, draft: &ProductDraft) {
+pub(crate) fn apply_draft(content: &mut ProductContent, draft: &ProductDraft) {
     fn set<T: Clone>(target: &mut T, value: &Option<T>) {
         if let Some(value) = value {
             *target = value.clone();

@@ -123,6 +123,11 @@ prefixed_id!(
     TaxRateId,
     "tax"
 );
+prefixed_id!(
+    /// A catalog import: one CSV file and what became of its rows.
+    ImportId,
+    "imp"
+);
 
 #[cfg(test)]
 mod tests {

@@ -18,8 +18,8 @@ pub use catalog::{ProductStatus, Rating, ReviewStatus, Sku, Slug};
 pub use destination::{CountryCode, Destination, RegionCode};
 pub use email::Email;
 pub use ids::{
-    AddressId, CartItemId, CategoryId, OrderId, ProductId, ReviewId, ShippingMethodId, TaxRateId, UserId, VariantId,
-    ZoneId,
+    AddressId, CartItemId, CategoryId, ImportId, OrderId, ProductId, ReviewId, ShippingMethodId, TaxRateId, UserId,
+    VariantId, ZoneId,
 };
 pub use money::Money;
 pub use order::{CouponCode, OrderStatus, PaymentStatus, Quantity, ReservationStatus};

@@ -3,7 +3,7 @@ use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};
 use serde_json::json;
 
-use super::{ApiError, ApiResult, ErrorCode};
+use super::{ApiError, ApiResult, ErrorCode, Reply};
 
 #[derive(serde::Serialize)]
 struct Success<'a> {
@@ -108,7 +108,17 @@ impl Incoming {
 
     /// Turns a handler result into the response envelope, logging any server-side cause.
     pub fn respond(&self, result: ApiResult) -> Response<Body> {
+        let mut content_type = "application/json";
         let (status, mut headers, payload) = match result {
+            Ok(Reply {
+                status,
+                headers,
+                raw: Some((raw_type, body)),
+                ..
+            }) => {
+                content_type = raw_type;
+                (status, headers, body)
+            }
             Ok(mut reply) => {
                 let envelope = Success {
                     success: true,
@@ -135,10 +145,7 @@ impl Incoming {
                 (status, headers, envelope.to_string())
             }
         };
-        headers.insert(
-            http::header::CONTENT_TYPE,
-            http::HeaderValue::from_static("application/json"),
-        );
+        headers.insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static(content_type));
         if let Ok(value) = http::HeaderValue::from_str(&self.request_id) {
             headers.insert("x-request-id", value);
         }

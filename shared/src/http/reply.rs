@@ -9,6 +9,8 @@ pub struct Reply {
     pub data: Box<serde_json::value::RawValue>,
     pub message: Option<String>,
     pub headers: HeaderMap,
+    /// A body sent as it is instead of the envelope (a CSV download), with its content type.
+    pub raw: Option<(&'static str, String)>,
 }
 
 /// `Cache-Control` for public catalog reads: a CDN may keep them for `max_age`
@@ -28,6 +30,15 @@ impl Reply {
             data: serde_json::value::to_raw_value(&data).unwrap_or_default(),
             message: None,
             headers: HeaderMap::new(),
+            raw: None,
+        }
+    }
+
+    /// A 200 whose body is `body` itself (no envelope), of type `content_type`.
+    pub fn file(content_type: &'static str, body: String) -> Self {
+        Self {
+            raw: Some((content_type, body)),
+            ..Self::ok(serde_json::Value::Null)
         }
     }
 

@@ -43,6 +43,8 @@
 //! | notification settings | `USER#<userId>` | `SETTINGS#NOTIFICATIONS` | | GetItem (consistent), PutItem |
 //! | a day's orders (daily report) | GSI2 `ORDERS#<status>` | GSI2SK `BETWEEN` the order ids of the day's first and the next day's first millisecond | | one Query per status, concurrently |
 //! | daily report (one per UTC day) | `REPORT#DAILY` | `<YYYY-MM-DD>` | | PutItem (a rerun replaces it), GetItem |
+//! | catalog import (counts, checkpoint, lease) | `IMPORT#<importId>` | `IMPORT` | GSI1 `IMPORTS` / `<importId>` | PutItem, GetItem (consistent), conditional UpdateItem (claim, checkpoint, finish), Query GSI1 + count Query (newest first) |
+//! | a row an import refused | `IMPORT#<importId>` | `ERROR#<row>` (zero-padded) | | BatchWrite per chunk of products, Query + count Query (report pages) |
 //! | ACTIVE products for low-stock alerts | CatalogIndex `CATALOG#ACTIVE#<shard>` | | | Query of the 4 shards, concurrently |
 
 use std::collections::HashMap;
@@ -51,8 +53,8 @@ use aws_sdk_dynamodb::types::AttributeValue;
 
 use crate::domain::ids::SessionId;
 use crate::domain::{
-    AddressId, CategoryId, CountryCode, CouponCode, Email, OrderId, OrderStatus, ProductId, ProductStatus, RegionCode,
-    ReviewId, Slug, TaxRateId, UserId, ZoneId,
+    AddressId, CategoryId, CountryCode, CouponCode, Email, ImportId, OrderId, OrderStatus, ProductId, ProductStatus,
+    RegionCode, ReviewId, Slug, TaxRateId, UserId, ZoneId,
 };
 
 pub const PK: &str = "PK";
@@ -403,6 +405,28 @@ pub fn tax_destination(country: CountryCode, region: Option<&RegionCode>) -> Key
         Some(region) => Key::new(format!("TAX_DESTINATION#{region}"), MARKER),
         None => Key::new(format!("TAX_DESTINATION#{country}"), MARKER),
     }
+}
+
+// ---- catalog imports ----
+
+pub const ALL_IMPORTS: &str = "IMPORTS";
+pub const IMPORT_SK: &str = "IMPORT";
+pub const IMPORT_ERROR_PREFIX: &str = "ERROR#";
+
+pub fn import_partition(id: ImportId) -> String {
+    format!("IMPORT#{id}")
+}
+
+pub fn import(id: ImportId) -> Key {
+    Key::new(import_partition(id), IMPORT_SK).with_index(Index::Gsi1, ALL_IMPORTS, id.to_string())
+}
+
+pub fn import_key(id: ImportId) -> Key {
+    Key::new(import_partition(id), IMPORT_SK)
+}
+
+pub fn import_error(id: ImportId, row: u64) -> Key {
+    Key::new(import_partition(id), format!("{IMPORT_ERROR_PREFIX}{row:010}"))
 }
 
 // ---- outbox, notifications, reports ----

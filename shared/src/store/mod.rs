@@ -4,6 +4,7 @@
 pub mod cart;
 pub mod categories;
 pub mod coupons;
+pub mod imports;
 pub mod keys;
 pub mod notifications;
 pub mod orders;

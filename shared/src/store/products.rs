@@ -196,6 +196,16 @@ impl Store {
         self.read(&keys::product_key(id)).await
     }
 
+    /// The product that holds `sku` (as its own SKU or a variant's), from its marker.
+    pub async fn sku_owner(&self, sku: &Sku) -> Result<Option<ProductId>, StoreError> {
+        #[derive(Deserialize)]
+        struct Marker {
+            owner: String,
+        }
+        let marker: Option<Marker> = self.read(&keys::sku_marker(sku)).await?;
+        Ok(marker.and_then(|m| ProductId::parse(&m.owner).ok()))
+    }
+
     /// By slug, through the slug index (one Query).
     pub async fn product_by_slug(&self, slug: &Slug) -> Result<Option<ProductRecord>, StoreError> {
         let query =

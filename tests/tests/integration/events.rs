@@ -112,6 +112,17 @@ const WORKER_EVENTS: [(&str, &str); 6] = events![
     "outbox-dispatcher-stream.json",
 ];
 
+const IMPORT_EVENTS: [(&str, &str); 7] = events![
+    "admin-api-import-products.json",
+    "admin-api-list-imports.json",
+    "admin-api-get-import.json",
+    "admin-api-export-products.json",
+    "admin-api-create-import-upload.json",
+    "admin-api-start-import.json",
+    "catalog-importer-sqs.json",
+];
+const SAMPLE_IMPORT_ID: &str = "imp_01JD0000000000000000000000";
+
 const SAMPLE_ADDRESS_ID: &str = "addr_01JD0000000000000000000000";
 const SAMPLE_USER_ID: &str = "usr_01JD0000000000000000000000";
 
@@ -131,6 +142,7 @@ fn every_event_file_is_covered() {
         .chain(&PAYMENTS_EVENTS)
         .chain(&SHIPPING_EVENTS)
         .chain(&WORKER_EVENTS)
+        .chain(&IMPORT_EVENTS)
         .map(|(name, _)| (*name).to_owned())
         .collect();
     covered.sort();
@@ -145,6 +157,7 @@ async fn invoke(app: &TestApp, name: &str, substitutions: &[(&str, &str)]) -> (u
         .chain(&COMMERCE_EVENTS)
         .chain(&PAYMENTS_EVENTS)
         .chain(&SHIPPING_EVENTS)
+        .chain(&IMPORT_EVENTS)
         .find(|(file, _)| *file == name)
         .unwrap();
     let mut text = (*raw).to_owned();
@@ -868,4 +881,70 @@ async fn each_shipping_event_gets_its_documented_status() {
         invoke(&app, "admin-api-delete-shipping-zone.json", &on_zone).await,
         200,
     );
+}
+
+#[tokio::test]
+async fn each_import_event_gets_its_documented_status() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin(&email("admin")).await;
+    app.category(&admin, "Kitchen", None).await;
+    let expect = |name: &str, (status, body): (u16, Value), wanted: u16| {
+        assert_eq!(status, wanted, "{name}: {body}");
+        body
+    };
+    let as_admin = [("ACCESS_TOKEN", admin.access_token.as_str())];
+    let imported = expect(
+        "import-products",
+        invoke(&app, "admin-api-import-products.json", &as_admin).await,
+        200,
+    );
+    assert_eq!(imported["data"]["import"]["created"], 2);
+    let import_id = imported["data"]["import"]["importId"].as_str().unwrap().to_owned();
+    let on_import = [
+        ("ACCESS_TOKEN", admin.access_token.as_str()),
+        (SAMPLE_IMPORT_ID, import_id.as_str()),
+    ];
+    let listed = expect(
+        "list-imports",
+        invoke(&app, "admin-api-list-imports.json", &as_admin).await,
+        200,
+    );
+    assert_eq!(listed["data"]["pagination"]["totalItems"], 1);
+    expect(
+        "get-import",
+        invoke(&app, "admin-api-get-import.json", &on_import).await,
+        200,
+    );
+    // The export is CSV, not the JSON envelope.
+    let (status, _) = invoke(&app, "admin-api-export-products.json", &as_admin).await;
+    assert_eq!(status, 200, "export-products");
+
+    let upload = expect(
+        "create-import-upload",
+        invoke(&app, "admin-api-create-import-upload.json", &as_admin).await,
+        201,
+    );
+    let waiting = upload["data"]["import"]["importId"].as_str().unwrap().to_owned();
+    let on_upload = [
+        ("ACCESS_TOKEN", admin.access_token.as_str()),
+        (SAMPLE_IMPORT_ID, waiting.as_str()),
+    ];
+    // Nothing was uploaded at its URL yet.
+    expect(
+        "start-import",
+        invoke(&app, "admin-api-start-import.json", &on_upload).await,
+        400,
+    );
+    // The finished inline import started again: answered as it is.
+    expect(
+        "start-import",
+        invoke(&app, "admin-api-start-import.json", &on_import).await,
+        202,
+    );
+
+    let (_, batch) = IMPORT_EVENTS[6];
+    let event: aws_lambda_events::event::sqs::SqsEvent =
+        serde_json::from_str(&batch.replace(SAMPLE_IMPORT_ID, &import_id)).unwrap();
+    let response = app.gateway.functions.call_sqs("catalog-importer", event).await.unwrap();
+    assert!(response.batch_item_failures.is_empty(), "catalog-importer-sqs.json");
 }

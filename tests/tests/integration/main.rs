@@ -8,6 +8,7 @@ mod catalog;
 mod edges;
 mod events;
 mod faults;
+mod imports;
 mod lifecycle;
 mod local_runner;
 mod operations;
