@@ -231,7 +231,7 @@ struct Replayer {
 impl Replayer {
     fn new(stack: &LocalStack) -> Self {
         Self {
-            client: stack.plain.dynamodb.clone(),
+            client: stack.plain.dynamodb().clone(),
         }
     }
 

@@ -101,21 +101,26 @@ impl LocalStack {
         let shared = aws_config::load_from_env().await;
         let plain = AwsClients::from_shared(&shared, &endpoints);
         let (dynamodb, sqs, secrets) = (Recorder::default(), Recorder::default(), Recorder::default());
-        let recorded = AwsClients {
-            dynamodb: aws_sdk_dynamodb::Client::from_conf(
+        let recorded = AwsClients::with_clients(
+            aws_sdk_dynamodb::Client::from_conf(
                 plain
-                    .dynamodb
+                    .dynamodb()
                     .config()
                     .to_builder()
                     .interceptor(dynamodb.clone())
                     .build(),
             ),
-            sqs: aws_sdk_sqs::Client::from_conf(plain.sqs.config().to_builder().interceptor(sqs.clone()).build()),
-            secrets: aws_sdk_secretsmanager::Client::from_conf(
-                plain.secrets.config().to_builder().interceptor(secrets.clone()).build(),
+            aws_sdk_sqs::Client::from_conf(plain.sqs().config().to_builder().interceptor(sqs.clone()).build()),
+            aws_sdk_secretsmanager::Client::from_conf(
+                plain
+                    .secrets()
+                    .config()
+                    .to_builder()
+                    .interceptor(secrets.clone())
+                    .build(),
             ),
-            ..plain.clone()
-        };
+            &plain,
+        );
         let template = Template::load(&Template::default_path())?;
         let prefix = format!("{PREFIX}-{part}-{}", ulid::Ulid::new().to_string().to_lowercase());
         let parameters = local_parameters(&template);
@@ -134,7 +139,7 @@ impl LocalStack {
 
     /// A store on the stack's table that records nothing.
     pub fn store(&self) -> shop::store::Store {
-        shop::store::Store::new(self.plain.dynamodb.clone(), &self.stack.table_name)
+        shop::store::Store::new(self.plain.dynamodb().clone(), &self.stack.table_name)
     }
 
     /// [`Self::store`] with room for bulk work: a busy emulator may take
@@ -147,7 +152,7 @@ impl LocalStack {
             .build();
         let config = self
             .plain
-            .dynamodb
+            .dynamodb()
             .config()
             .to_builder()
             .timeout_config(timeouts)
@@ -224,7 +229,7 @@ impl LocalStack {
 
     /// The template's event sources, delivering to the functions here.
     pub async fn event_sources(self: &Arc<Self>) -> Result<EventSources, BoxError> {
-        let sqs = long_polling(&self.plain.sqs);
+        let sqs = long_polling(self.plain.sqs());
         let streams = streams_client(&self.stack.endpoints).await;
         let mut sources = EventSources::default();
         for function in &self.stack.template.functions {
@@ -267,7 +272,7 @@ impl LocalStack {
                     })
                 });
                 sources.streams.push(StreamPoller::new(
-                    (&self.plain.dynamodb, &streams, &self.plain.sqs),
+                    (self.plain.dynamodb(), &streams, self.plain.sqs()),
                     self.stack.table_name.clone(),
                     trigger.clone(),
                     on_failure,
@@ -338,16 +343,16 @@ impl LocalStack {
     /// be gone already), so that a long run does not fill DynamoDB Local.
     pub async fn remove(&self) {
         let table = &self.stack.table_name;
-        if let Err(err) = self.plain.dynamodb.delete_table().table_name(table).send().await {
+        if let Err(err) = self.plain.dynamodb().delete_table().table_name(table).send().await {
             eprintln!("shop-bench: could not delete table {table}: {err}");
         }
         for url in self.stack.queue_urls.values() {
-            let _ = self.plain.sqs.delete_queue().queue_url(url).send().await;
+            let _ = self.plain.sqs().delete_queue().queue_url(url).send().await;
         }
         for id in self.stack.secret_ids.values() {
             let _ = self
                 .plain
-                .secrets
+                .secrets()
                 .delete_secret()
                 .secret_id(id)
                 .force_delete_without_recovery(true)

@@ -329,7 +329,7 @@ async fn create_admin(args: &Args) -> Result<(), BoxError> {
         None => return Err("--table is required against AWS".into()),
     };
     let clients = AwsClients::new(&endpoints).await;
-    let store = shop::store::Store::new(clients.dynamodb.clone(), table.clone());
+    let store = shop::store::Store::new(clients.dynamodb().clone(), table.clone());
     let input = shop::users::NewUser {
         email,
         password,

@@ -142,7 +142,7 @@ impl Stack {
         ordered.sort_by_key(|queue| queue.redrive.is_some());
         for queue in ordered {
             let mut request = clients
-                .sqs
+                .sqs()
                 .create_queue()
                 .queue_name(format!("{prefix}-{}", queue.logical_id));
             if let Some(timeout) = queue.visibility_timeout {
@@ -157,7 +157,7 @@ impl Stack {
             }
             let url = request.send().await?.queue_url.ok_or("CreateQueue returned no URL")?;
             let attributes = clients
-                .sqs
+                .sqs()
                 .get_queue_attributes()
                 .queue_url(&url)
                 .attribute_names(QueueAttributeName::QueueArn)
@@ -191,7 +191,7 @@ impl Stack {
                 SecretValue::Template(value) => stack.resolve(value)?,
             };
             let created = clients
-                .secrets
+                .secrets()
                 .create_secret()
                 .name(&name)
                 .secret_string(value)
@@ -314,14 +314,14 @@ impl Stack {
 
 async fn enable_stream(clients: &AwsClients, name: &str, stream: Option<StreamSpecification>) -> Result<(), BoxError> {
     let Some(stream) = stream else { return Ok(()) };
-    let described = clients.dynamodb.describe_table().table_name(name).send().await?;
+    let described = clients.dynamodb().describe_table().table_name(name).send().await?;
     let enabled = described
         .table
         .and_then(|t| t.stream_specification)
         .is_some_and(|s| s.stream_enabled);
     if !enabled {
         clients
-            .dynamodb
+            .dynamodb()
             .update_table()
             .table_name(name)
             .stream_specification(stream)
@@ -334,7 +334,7 @@ async fn enable_stream(clients: &AwsClients, name: &str, stream: Option<StreamSp
 async fn create_table(clients: &AwsClients, template: &Template, name: &str) -> Result<(), BoxError> {
     let table = &template.table;
     let mut request = clients
-        .dynamodb
+        .dynamodb()
         .create_table()
         .table_name(name)
         .billing_mode(BillingMode::PayPerRequest)
@@ -373,7 +373,7 @@ async fn create_table(clients: &AwsClients, template: &Template, name: &str) -> 
     }
     if let Some(attribute) = &table.ttl_attribute {
         clients
-            .dynamodb
+            .dynamodb()
             .update_time_to_live()
             .table_name(name)
             .time_to_live_specification(

@@ -472,7 +472,11 @@ mod tests {
             return None;
         }
         let shared = aws_config::load_from_env().await;
-        Some(AwsClients::from_shared(&shared, &crate::provision::endpoints_from_env()).sqs)
+        Some(
+            AwsClients::from_shared(&shared, &crate::provision::endpoints_from_env())
+                .sqs()
+                .clone(),
+        )
     }
 
     async fn receive_all(sqs: &aws_sdk_sqs::Client, url: &str) -> Vec<Message> {

@@ -38,7 +38,7 @@ pub async fn start(
     clients: &AwsClients,
     shutdown: Shutdown,
 ) -> Result<Vec<tokio::task::JoinHandle<()>>, BoxError> {
-    let sqs = crate::queues::long_polling(&clients.sqs);
+    let sqs = crate::queues::long_polling(clients.sqs());
     let streams = crate::provision::streams_client(&stack.endpoints).await;
     let mut tasks = Vec::new();
     let mut scheduler = Scheduler::new();
@@ -107,7 +107,7 @@ pub fn stream_poller(
         Box::pin(async move { gateway.functions.call_stream(&binary, event).await })
     });
     StreamPoller::new(
-        (&clients.dynamodb, streams, &clients.sqs),
+        (clients.dynamodb(), streams, clients.sqs()),
         stack.table_name.clone(),
         trigger.clone(),
         on_failure,

@@ -127,6 +127,9 @@ pub struct Config {
     pub catalog: CatalogSettings,
     pub commerce: CommerceSettings,
     pub imports: ImportSettings,
+    /// Whether a cold start opens the table's connection and fetches the
+    /// function's secrets before the first request (`WARM_UP_AT_INIT`, default true).
+    pub warm_up: bool,
 }
 
 impl Default for ImportSettings {
@@ -198,6 +201,7 @@ impl Config {
                 stripe: optional("STRIPE_API_BASE"),
                 s3: optional("S3_ENDPOINT"),
             },
+            warm_up: !optional("WARM_UP_AT_INIT").is_some_and(|v| v.trim().eq_ignore_ascii_case("false")),
             imports: ImportSettings {
                 bucket: optional("IMPORTS_BUCKET"),
                 queue_url: optional("IMPORTS_QUEUE_URL"),

@@ -129,7 +129,7 @@ impl Imports {
         Self {
             catalog: Catalog::from_config(config, clients),
             s3: clients.s3(),
-            sqs: clients.sqs.clone(),
+            sqs: clients.sqs().clone(),
             bucket: config.imports.bucket.clone(),
             queue_url: config.imports.queue_url.clone(),
             run_budget: config.imports.run_budget,

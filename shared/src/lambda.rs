@@ -22,6 +22,13 @@ use crate::metrics::{self, Metric};
 pub trait Api: Send + Sync {
     /// Boxed: a router's future holds every handler's state, too large for a worker's stack.
     fn route<'a>(&'a self, request: &'a Incoming) -> BoxFuture<'a, ApiResult>;
+
+    /// Once, at cold start: fetches the secrets the function needs (and so
+    /// opens its connection to Secrets Manager), so the first request does
+    /// not pay for them. Nothing by default.
+    fn warm_up(&self) -> BoxFuture<'_, ()> {
+        Box::pin(async {})
+    }
 }
 
 /// A function triggered by events of type `E` (a queue batch, a stream batch, a schedule).
@@ -30,6 +37,11 @@ pub trait Handler<E>: Send + Sync {
 
     /// Boxed: consumers' futures are deep, and a worker thread's stack is small.
     fn handle(&self, event: LambdaEvent<E>) -> BoxFuture<'_, Result<Self::Output, Error>>;
+
+    /// Once, at cold start, as [`Api::warm_up`]. Nothing by default.
+    fn warm_up(&self) -> BoxFuture<'_, ()> {
+        Box::pin(async {})
+    }
 }
 
 /// One API Gateway request: parsed, routed with its request id as the
@@ -71,17 +83,54 @@ pub async fn handle_http<A: Api + ?Sized>(app: &A, request: Request) -> Result<R
 }
 
 /// The function's state, built from the environment at cold start.
-async fn cold_start<T>(build: impl FnOnce(&Config, &AwsClients) -> T) -> Result<T, Error> {
+async fn cold_start<T>(build: impl FnOnce(&Config, &AwsClients) -> T) -> Result<(T, Config, AwsClients), Error> {
     crate::logging::init();
     metrics::count(Metric::ColdStarts).emit();
     let config = Config::from_env()?;
     let clients = AwsClients::new(&config.endpoints).await;
-    Ok(build(&config, &clients))
+    let app = build(&config, &clients);
+    Ok((app, config, clients))
+}
+
+/// Longest the warm-up may hold up the cold start.
+const WARM_UP_LIMIT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Lambda's init phase runs at full CPU and is not billed by the request: the
+/// TLS handshakes and secret fetches the first request would otherwise pay
+/// happen here. The table's connection is opened by a GetItem of a key that
+/// holds nothing (`WARMUP`); the function's own warm-up fetches its secrets.
+/// A failure only means the first request pays after all: it is logged.
+pub async fn warm_up(config: &Config, clients: &AwsClients, own: BoxFuture<'_, ()>) {
+    if !config.warm_up {
+        return;
+    }
+    let started = std::time::Instant::now();
+    let table = async {
+        let key = crate::store::Key::new(crate::store::keys::WARM_UP, crate::store::keys::WARM_UP);
+        let read = clients
+            .dynamodb()
+            .get_item()
+            .table_name(&config.table_name)
+            .set_key(Some(key.primary()))
+            .send()
+            .await;
+        if let Err(err) = read {
+            tracing::warn!(error = %crate::http::error_chain(&err), "warm-up: the table did not answer");
+        }
+    };
+    if tokio::time::timeout(WARM_UP_LIMIT, futures::future::join(table, own))
+        .await
+        .is_err()
+    {
+        tracing::warn!("warm-up: gave up after {WARM_UP_LIMIT:?}");
+    }
+    tracing::debug!(ms = started.elapsed().as_millis() as u64, "warmed up");
 }
 
 /// The `main` of an HTTP function.
 pub async fn run_http<A: Api>(build: impl FnOnce(&Config, &AwsClients) -> A) -> Result<(), Error> {
-    let app = cold_start(build).await?;
+    let (app, config, clients) = cold_start(build).await?;
+    warm_up(&config, &clients, app.warm_up()).await;
     lambda_http::run(service_fn(|request| handle_http(&app, request))).await
 }
 
@@ -91,6 +140,7 @@ where
     E: DeserializeOwned + Send + 'static,
     H: Handler<E>,
 {
-    let app = cold_start(build).await?;
+    let (app, config, clients) = cold_start(build).await?;
+    warm_up(&config, &clients, app.warm_up()).await;
     lambda_runtime::run(service_fn(|event| app.handle(event))).await
 }

@@ -40,8 +40,8 @@ impl Outbox {
 
     pub fn from_config(config: &crate::Config, clients: &crate::aws::AwsClients) -> Self {
         Self::new(
-            Store::new(clients.dynamodb.clone(), &config.table_name),
-            clients.sqs.clone(),
+            Store::new(clients.dynamodb().clone(), &config.table_name),
+            clients.sqs().clone(),
             config.queues.clone(),
         )
     }

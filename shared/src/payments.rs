@@ -157,7 +157,7 @@ impl Payments {
     pub fn from_config(config: &crate::Config, clients: &crate::aws::AwsClients) -> Self {
         Self {
             orders: Orders::from_config(config, clients),
-            secrets: clients.secrets.clone(),
+            secrets: clients.secrets().clone(),
             secret: CachedSecret::new(&config.secrets.stripe),
             api_base: config.endpoints.stripe.clone(),
             keys: OnceCell::new(),

@@ -46,7 +46,7 @@ pub async fn outbox_poller(stack: &Stack, clients: &AwsClients, functions: &std:
         Box::pin(async move { functions.call_stream("outbox-dispatcher", event).await })
     });
     StreamPoller::new(
-        (&clients.dynamodb, &streams, &clients.sqs),
+        (clients.dynamodb(), &streams, clients.sqs()),
         stack.table_name.clone(),
         trigger,
         on_failure,
@@ -202,7 +202,7 @@ impl TestApp {
         }
         shop::metrics::record_in_memory();
         let shared = aws_config::load_from_env().await;
-        let mut clients = AwsClients::from_shared(&shared, &endpoints);
+        let clients = AwsClients::from_shared(&shared, &endpoints);
         let calls = CallLog::default();
         let mut dynamodb = aws_sdk_dynamodb::config::Builder::from(&shared)
             .interceptor(calls.clone())
@@ -210,7 +210,7 @@ impl TestApp {
         if let Some(url) = &endpoints.dynamodb {
             dynamodb = dynamodb.endpoint_url(url);
         }
-        clients.dynamodb = aws_sdk_dynamodb::Client::from_conf(dynamodb.build());
+        let clients = clients.with_dynamodb(aws_sdk_dynamodb::Client::from_conf(dynamodb.build()));
         let template = Template::load(&Template::default_path()).unwrap();
         let prefix = format!("t{}", ulid::Ulid::new().to_string().to_lowercase());
         let parameters = local_parameters(&template);
@@ -351,7 +351,7 @@ impl TestApp {
 
     /// An admin account, made with the same bootstrap the `create-admin` command uses.
     pub async fn admin(&self, email: &str) -> Session {
-        let store = shop::store::Store::new(self.clients.dynamodb.clone(), &self.stack.table_name);
+        let store = shop::store::Store::new(self.clients.dynamodb().clone(), &self.stack.table_name);
         let input = shop::users::NewUser {
             email: shop::domain::Email::parse(email).unwrap(),
             password: shop::domain::Password::parse(PASSWORD).unwrap(),
@@ -367,7 +367,7 @@ impl TestApp {
     pub async fn token_keys(&self) -> TokenKeys {
         let read = |logical: &str| {
             let id = self.stack.secret_ids[logical].clone();
-            let client = self.clients.secrets.clone();
+            let client = self.clients.secrets().clone();
             async move {
                 client
                     .get_secret_value()
@@ -393,7 +393,7 @@ impl TestApp {
         loop {
             let output = self
                 .clients
-                .sqs
+                .sqs()
                 .receive_message()
                 .queue_url(url)
                 .max_number_of_messages(10)
@@ -408,7 +408,7 @@ impl TestApp {
             for message in batch {
                 messages.push(serde_json::from_str(message.body().unwrap()).unwrap());
                 self.clients
-                    .sqs
+                    .sqs()
                     .delete_message()
                     .queue_url(url)
                     .receipt_handle(message.receipt_handle().unwrap())
@@ -463,7 +463,7 @@ impl TestApp {
     pub async fn run_consumer(&self, queue: &str, binary: &str) -> shop_local::queues::PollReport {
         self.pump_outbox().await;
         let url = self.stack.queue_url(queue).unwrap().to_owned();
-        let arn = shop_local::queues::queue_arn(&self.clients.sqs, &url).await.unwrap();
+        let arn = shop_local::queues::queue_arn(self.clients.sqs(), &url).await.unwrap();
         let functions = self.gateway_functions();
         let binary = binary.to_owned();
         let handler: shop_local::queues::SqsHandler = std::sync::Arc::new(move |event| {
@@ -471,7 +471,7 @@ impl TestApp {
             let binary = binary.clone();
             Box::pin(async move { functions.call_sqs(&binary, event).await })
         });
-        let poller = shop_local::queues::QueuePoller::new(self.clients.sqs.clone(), url, arn, 10, handler)
+        let poller = shop_local::queues::QueuePoller::new(self.clients.sqs().clone(), url, arn, 10, handler)
             .retry_after(std::time::Duration::from_secs(0));
         let mut total = shop_local::queues::PollReport::default();
         loop {
@@ -525,7 +525,7 @@ impl TestApp {
         let url = self.stack.queue_url(queue).unwrap();
         let output = self
             .clients
-            .sqs
+            .sqs()
             .get_queue_attributes()
             .queue_url(url)
             .attribute_names(aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessages)
@@ -729,12 +729,14 @@ impl TestApp {
     /// batch read unprocessed (a throttled table).
     pub async fn with_batch_reads_unprocessed(&self) -> Gateway {
         let shared = aws_config::load_from_env().await;
-        let mut clients = self.clients.clone();
         let mut dynamodb = aws_sdk_dynamodb::config::Builder::from(&shared).interceptor(BatchReadsUnprocessed);
         if let Some(url) = &self.stack.endpoints.dynamodb {
             dynamodb = dynamodb.endpoint_url(url);
         }
-        clients.dynamodb = aws_sdk_dynamodb::Client::from_conf(dynamodb.build());
+        let clients = self
+            .clients
+            .clone()
+            .with_dynamodb(aws_sdk_dynamodb::Client::from_conf(dynamodb.build()));
         Gateway::new(&self.stack, &clients).unwrap()
     }
 
@@ -744,8 +746,7 @@ impl TestApp {
         let mut endpoints = self.stack.endpoints.clone();
         endpoints.sqs = Some(url.to_owned());
         let shared = aws_config::load_from_env().await;
-        let mut clients = AwsClients::from_shared(&shared, &endpoints);
-        clients.dynamodb = self.clients.dynamodb.clone();
+        let clients = AwsClients::from_shared(&shared, &endpoints).with_dynamodb(self.clients.dynamodb().clone());
         let functions = std::sync::Arc::new(Functions::new(&self.stack, &clients).unwrap());
         outbox_poller(&self.stack, &clients, &functions).await
     }

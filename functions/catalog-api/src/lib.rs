@@ -49,6 +49,10 @@ impl Api for App {
     fn route<'a>(&'a self, request: &'a Incoming) -> BoxFuture<'a, ApiResult> {
         Box::pin(route(self, request))
     }
+
+    fn warm_up(&self) -> BoxFuture<'_, ()> {
+        Box::pin(self.tokens.warm_up(false))
+    }
 }
 
 async fn route(app: &App, request: &Incoming) -> ApiResult {

@@ -37,8 +37,8 @@ impl App {
     pub fn new(config: &Config, clients: &AwsClients) -> Self {
         Self {
             config: config.clone(),
-            store: Store::new(clients.dynamodb.clone(), &config.table_name),
-            secrets: clients.secrets.clone(),
+            store: Store::new(clients.dynamodb().clone(), &config.table_name),
+            secrets: clients.secrets().clone(),
             smtp_secret: CachedSecret::new(&config.secrets.smtp),
             notifier: OnceCell::new(),
         }
@@ -86,6 +86,15 @@ impl Handler<SqsEvent> for App {
                 },
             )
             .await
+        })
+    }
+
+    /// The SMTP secret and transport, ready before the first batch.
+    fn warm_up(&self) -> BoxFuture<'_, ()> {
+        Box::pin(async move {
+            if let Err(err) = self.notifier().await {
+                tracing::warn!(error = %err, "warm-up: the mailer is not ready");
+            }
         })
     }
 }

@@ -182,7 +182,7 @@ impl Tokens {
     /// The signing keys named by the configuration, read on first use.
     pub fn from_config(config: &crate::Config, clients: &crate::aws::AwsClients) -> Self {
         Self::new(
-            clients.secrets.clone(),
+            clients.secrets().clone(),
             &config.secrets.jwt_access,
             &config.secrets.jwt_refresh,
         )
@@ -193,6 +193,20 @@ impl Tokens {
             client,
             access_secret: CachedSecret::new(access_secret_id),
             refresh_secret: CachedSecret::new(refresh_secret_id),
+        }
+    }
+
+    /// Fetches the access key (and the refresh key too with `refresh`) ahead
+    /// of the first request; a failure is logged and left to that request.
+    pub async fn warm_up(&self, refresh: bool) {
+        let access = self.access_secret.get(&self.client);
+        let result = if refresh {
+            futures::try_join!(access, self.refresh_secret.get(&self.client)).map(|_| ())
+        } else {
+            access.await.map(|_| ())
+        };
+        if let Err(err) = result {
+            tracing::warn!(error = %err, "warm-up: signing keys not fetched");
         }
     }
 

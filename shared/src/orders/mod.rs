@@ -113,7 +113,7 @@ struct Fallback {
 impl Orders {
     pub fn from_config(config: &crate::Config, clients: &crate::aws::AwsClients) -> Self {
         Self {
-            store: Store::new(clients.dynamodb.clone(), &config.table_name),
+            store: Store::new(clients.dynamodb().clone(), &config.table_name),
             settings: config.commerce.clone(),
             outbox: Outbox::from_config(config, clients),
             rules: RulesCache::from_config(config, clients),

@@ -58,6 +58,8 @@ use crate::domain::{
 };
 
 pub const PK: &str = "PK";
+/// The key a cold start reads to open the table's connection: nothing is ever stored at it.
+pub const WARM_UP: &str = "WARMUP";
 pub const SK: &str = "SK";
 pub const TTL: &str = "expiresAt";
 

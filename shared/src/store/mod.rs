@@ -113,7 +113,7 @@ impl Store {
 
     /// The table the configuration names.
     pub fn from_config(config: &crate::Config, clients: &crate::aws::AwsClients) -> Self {
-        Self::new(clients.dynamodb.clone(), &config.table_name)
+        Self::new(clients.dynamodb().clone(), &config.table_name)
     }
 
     pub fn client(&self) -> &aws_sdk_dynamodb::Client {

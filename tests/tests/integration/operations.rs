@@ -170,7 +170,7 @@ async fn an_order_id_and_its_request_travel_with_its_queue_messages() {
     app.pump_outbox().await;
     let received = app
         .clients
-        .sqs
+        .sqs()
         .receive_message()
         .queue_url(app.stack.queue_url("InventoryReservationQueue").unwrap())
         .max_number_of_messages(10)

@@ -401,7 +401,7 @@ async fn a_poison_inventory_message_ends_in_the_dead_letter_queue() {
     let app = TestApp::spawn().await;
     let url = app.stack.queue_url("InventoryReservationQueue").unwrap();
     app.clients
-        .sqs
+        .sqs()
         .send_message()
         .queue_url(url)
         .message_body("{not json")

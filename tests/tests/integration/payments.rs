@@ -322,7 +322,7 @@ async fn a_poison_fulfilment_message_ends_in_the_dead_letter_queue() {
 
     let url = app.stack.queue_url("OrderFulfillmentQueue").unwrap().to_owned();
     app.clients
-        .sqs
+        .sqs()
         .send_message()
         .queue_url(&url)
         .message_body("{\"type\": \"fulfill\"}")
@@ -591,7 +591,7 @@ async fn a_mail_that_could_not_be_sent_is_sent_on_the_next_delivery() {
         first_name: "Jane".into(),
     });
     let notifier = |host: &str, port: u16| Notifier {
-        store: shop::store::Store::new(app.clients.dynamodb.clone(), &app.stack.table_name),
+        store: shop::store::Store::new(app.clients.dynamodb().clone(), &app.stack.table_name),
         mailer: Mailer::new(host, port, SmtpSecurity::None, None, "shop@shop.local").unwrap(),
         context: MailContext {
             shop_name: "Shop".into(),

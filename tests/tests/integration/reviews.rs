@@ -136,7 +136,7 @@ async fn a_review_of_a_purchased_product_is_verified() {
     let category = app.category(&admin, "Kitchen", None).await;
     let product = app.product(&admin, &category, json!({})).await;
     let product_id = product["productId"].as_str().unwrap();
-    let store = Store::new(app.clients.dynamodb.clone(), &app.stack.table_name);
+    let store = Store::new(app.clients.dynamodb().clone(), &app.stack.table_name);
     let purchase = PurchaseRecord {
         user_id: UserId::parse(&buyer.user_id).unwrap(),
         product_id: ProductId::parse(product_id).unwrap(),
