@@ -29,6 +29,12 @@ bench: ## Benchmark release builds on a private emulator stack (cold start, size
 	@SHOP_LOG_FILE="$${SHOP_LOG_FILE:-$(CURDIR)/.local/bench/functions.log}" \
 		scripts/with-stack.sh cargo run --release --locked -p shop-bench -- all $(BENCH_ARGS)
 
+.PHONY: bench-smoke
+bench-smoke: ## One iteration of every part of the bench, on debug builds (CI runs it so the bench keeps working)
+	@mkdir -p .local/bench && rm -f .local/bench/smoke.log
+	@SHOP_LOG_FILE="$(CURDIR)/.local/bench/smoke.log" \
+		scripts/with-stack.sh cargo run --locked -p shop-bench -- all --smoke
+
 soak: ## Hundreds of randomised order sequences, and the queue-outage test with a minute's outage
 	@SOAK_SEQUENCES=$${SOAK_SEQUENCES:-300} FAULT_OUTAGE_SECS=$${FAULT_OUTAGE_SECS:-60} \
 		scripts/with-stack.sh cargo test -p shop-tests --test integration --locked -- soak faults --nocapture

@@ -42,7 +42,9 @@ uses .local/bench/functions.log), or to stdout.
 options of every command:
   --smoke      one iteration of everything (1 run, no callgrind, 1 customer, 1 order,
                100 products), for CI; prints the sections but leaves
-               docs/performance.md alone
+               docs/performance.md alone (`make bench-smoke` runs it on a debug
+               build of the bench, which measures debug binaries and never
+               writes the document)
   --no-build   use the release binaries as they are instead of building first
   --no-write   print only, leave docs/performance.md alone";
 
@@ -60,8 +62,9 @@ impl Common {
         Self {
             smoke,
             build: !args.flag("--no-build"),
-            // A one-run smoke test must not overwrite the figures of a real run.
-            write: !args.flag("--no-write") && !smoke,
+            // A one-run smoke test, or a debug build's figures, must not
+            // overwrite the figures of a real run.
+            write: !args.flag("--no-write") && !smoke && shop_bench::workspace::RELEASE,
         }
     }
 

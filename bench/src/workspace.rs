@@ -8,6 +8,24 @@ use serde_norway::Value;
 
 use crate::BoxError;
 
+/// The profile the bench measures: its own. `cargo run --release` (what
+/// `make bench` runs) measures release binaries; a debug build of the bench
+/// (the CI smoke) measures debug ones, which only shows that it works.
+pub const RELEASE: bool = !cfg!(debug_assertions);
+
+fn profile_dir() -> &'static str {
+    if RELEASE { "release" } else { "debug" }
+}
+
+/// `cargo build`, with `--release` when measuring release binaries.
+fn build_command() -> Vec<String> {
+    let mut args = vec!["build".to_owned()];
+    if RELEASE {
+        args.push("--release".to_owned());
+    }
+    args
+}
+
 /// The names of the baseline binaries in this crate, one per kind of function.
 pub const HELLO_HTTP: &str = "hello-http";
 pub const HELLO_RUNTIME: &str = "hello-runtime";
@@ -52,9 +70,9 @@ impl Workspace {
         Ok(Self { root, target_dir })
     }
 
-    /// Where `cargo build --release` puts binary `name`.
+    /// Where the build of this bench's own profile puts binary `name`.
     pub fn release_binary(&self, name: &str) -> PathBuf {
-        self.target_dir.join("release").join(name)
+        self.target_dir.join(profile_dir()).join(name)
     }
 
     /// A scratch directory of the bench's own under the target directory.
@@ -75,7 +93,7 @@ impl Workspace {
     /// the packages of one build, so a different set of packages could mean
     /// different binaries (and a rebuild of most dependencies).
     pub fn build_functions(&self, functions: &[FunctionDef]) -> Result<(), BoxError> {
-        let mut args = vec!["build".to_owned(), "--release".to_owned()];
+        let mut args = build_command();
         for function in functions {
             args.extend(["-p".to_owned(), function.name.clone()]);
         }
@@ -85,8 +103,8 @@ impl Workspace {
     /// Builds the baselines with the same release profile, in a command of
     /// their own for the reason above.
     pub fn build_baselines(&self) -> Result<(), BoxError> {
-        let mut args = vec!["build".to_owned(), "--release".to_owned(), "-p".to_owned()];
-        args.push(env!("CARGO_PKG_NAME").to_owned());
+        let mut args = build_command();
+        args.extend(["-p".to_owned(), env!("CARGO_PKG_NAME").to_owned()]);
         for hello in [HELLO_HTTP, HELLO_RUNTIME] {
             args.extend(["--bin".to_owned(), hello.to_owned()]);
         }
