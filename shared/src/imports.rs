@@ -433,8 +433,8 @@ impl Imports {
         };
         record.rows_total = Some(sheet.rows);
         record.products_total = Some(sheet.groups.len() as u64);
-        let started = Instant::now() + self.run_budget;
-        let record = self.apply(record, &sheet, &owner, Some(started)).await?;
+        let deadline = Instant::now() + self.run_budget;
+        let record = self.apply(record, &sheet, &owner, Some(deadline)).await?;
         if !record.status.is_finished() {
             self.enqueue(record.import_id).await?;
             tracing::info!(next = record.next_product, "import continues in a new run");
